@@ -1,0 +1,468 @@
+"""Turn input paths into the sorted list of shards the executor runs.
+
+Usage::
+
+    from thresher.io.base import ReaderOptions
+    from thresher.io.plan import plan_shards
+
+    specs = plan_shards(["data/", "extra/*.jsonl.zst"], ReaderOptions())
+    # specs[i] is the unit of work whose output is part-{i:05d}; spec.to_dict() is JSON-safe.
+
+Inputs are files, folders (walked recursively; names starting with ``.`` or ``_`` such as
+``.DS_Store`` or ``_SUCCESS`` are ignored) or globs (``**`` works). A missing path, a glob that
+matches nothing or a folder without files raises :class:`thresher.errors.UsageError`. Files are
+de-duplicated and sorted by path; the slices of one file follow each other in file order.
+
+Format: ``options.format``, else from the suffix (after any ``.gz``/``.zst``/``.bz2``/``.xz``):
+``.jsonl .json .ndjson`` -> jsonl, ``.parquet .pq`` -> parquet, ``.warc`` -> warc, ``.wet`` -> wet,
+``.txt`` -> txt, else from the content (``PAR1`` -> parquet, ``WARC/`` -> warc, or wet when the
+first records are ``conversion`` records, ``{`` -> jsonl, other UTF-8 text -> txt). Compression
+always comes from the magic bytes (:mod:`thresher.io.compression`), never from the suffix alone.
+
+Slicing (the split depends only on the file's bytes and ``options.shard_bytes``, never on the
+number of workers; a file whose (estimated uncompressed) size is at most ``shard_bytes`` is one
+shard with ``unit="file"``):
+
+- **plain JSONL** (``unit="bytes"``): fixed byte ranges ``[k*shard_bytes, (k+1)*shard_bytes)``. A
+  record belongs to the slice where its line *starts*: a reader skips the partial line at its
+  start and finishes its last line past ``end``. No scan is needed to plan.
+- **multi-member gzip / multi-frame zstd JSONL, WARC.gz, WET.gz, WARC.zst** (``unit="members"``):
+  slices start at member (frame) offsets, about ``shard_bytes`` of estimated uncompressed data
+  apart. zstd frames are walked exactly from their block headers (a cheap skim, no
+  decompression). gzip members have no index, so planning looks for the gzip magic near each
+  target offset and accepts an offset only when the member just before it decompresses completely
+  with a valid CRC (a false match would need a CRC collision too); the next member must begin
+  with ``WARC/`` for WARC/WET. ``extra["starts_mid_line"]`` tells a JSONL reader that the member
+  boundary falls inside a line (BGZF-style files), so the same line-start rule as plain JSONL
+  applies. Common Crawl WARC/WET files (one gzip member per record) split this way.
+- **single-stream gzip/zstd, bz2, xz**: one shard. Such a stream cannot be entered in the middle;
+  slicing by record ranges would make every worker decompress everything before its slice
+  (quadratic work), which costs more than it gains. Recompress as multi-member (``bgzip``, ``zstd``
+  with several frames, or Thresher's own writers, which start a new member/frame every 64 MB
+  at a record boundary) to get parallel reading of one big file.
+- **plain WARC/WET** (``unit="bytes"``): slices start at record offsets found by walking the
+  record headers (``Content-Length``), one header read per record.
+- **Parquet** (``unit="row_groups"``): consecutive row groups, cut when their uncompressed size
+  reaches ``shard_bytes`` (row groups are Parquet's own unit of independent reading).
+- **.txt**: always one shard (one document).
+"""
+
+from __future__ import annotations
+
+import glob
+import mmap
+import os
+import zlib
+from pathlib import Path
+
+import zstandard
+
+from thresher.errors import UsageError
+from thresher.io.base import InputFormat, ReaderOptions, ShardSpec
+from thresher.io.compression import (
+    GZIP_MAGIC,
+    Compression,
+    detect_compression,
+    iter_decompressed,
+    read_head,
+    strip_compression_suffix,
+)
+
+_FORMAT_SUFFIXES: dict[str, InputFormat] = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".warc": "warc",
+    ".wet": "wet",
+    ".txt": "txt",
+}
+
+#: a gzip member larger than this (compressed) is not decompressed while looking for boundaries.
+_MAX_PROBE_MEMBER = 256 << 20
+
+
+# -- input expansion -------------------------------------------------------------------------------
+
+
+def _has_magic(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _walk(folder: str) -> list[str]:
+    out = []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+        out.extend(os.path.join(root, f) for f in files if not _ignored(f))
+    return out
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """The sorted, de-duplicated input files named by ``inputs`` (files, folders or globs)."""
+    if not inputs:
+        raise UsageError("No input was given; pass at least one file, folder or glob.")
+    found: set[str] = set()
+    for item in inputs:
+        item = os.fspath(item)
+        if item.startswith(("s3://", "gs://", "http://", "https://", "hf://")):
+            raise UsageError(f"Remote input {item} is not supported yet; copy it to a local folder first.")
+        if _has_magic(item) and not os.path.exists(item):
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                raise UsageError(f"The input pattern {item} matches no file; check the path and the quotes.")
+            for match in matches:
+                found.update(_walk(match) if os.path.isdir(match) else [match])
+            continue
+        if not os.path.exists(item):
+            raise UsageError(
+                f"The input path {item} does not exist; check the spelling or the current folder."
+            )
+        if os.path.isdir(item):
+            files = _walk(item)
+            if not files:
+                raise UsageError(f"The input folder {item} contains no files; point to a folder with data.")
+            found.update(files)
+        else:
+            found.add(item)
+    return sorted(os.path.normpath(p) for p in found)
+
+
+# -- format detection ------------------------------------------------------------------------------
+
+
+def _warc_or_wet(head: bytes) -> InputFormat:
+    if b"WARC-Type: conversion" in head and b"WARC-Type: response" not in head:
+        return "wet"
+    return "warc"
+
+
+def detect_format(path: str, compression: Compression) -> InputFormat:
+    """The input format of ``path``: from its suffix, else from its first decompressed bytes."""
+    name = strip_compression_suffix(os.path.basename(path)).lower()
+    suffix = os.path.splitext(name)[1]
+    fmt = _FORMAT_SUFFIXES.get(suffix)
+    if fmt is not None and fmt not in ("warc", "wet"):
+        return fmt
+    head = read_head(path, compression, 65536)
+    if fmt == "wet":
+        return "wet"
+    if fmt == "warc" or head.startswith(b"WARC/"):
+        return _warc_or_wet(head)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    stripped = head.lstrip()
+    if stripped.startswith(b"{"):
+        return "jsonl"
+    if not head:
+        return "jsonl"  # empty file: the reader reports it as empty_file
+    try:
+        head.decode("utf-8")
+        return "txt"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3 and len(head) == 65536:
+            return "txt"  # a character cut by the 64 KB window
+    raise UsageError(
+        f"Cannot tell the format of {path}; give it a known suffix (.jsonl, .parquet, .warc, .wet, .txt) "
+        "or set reader.format in the recipe."
+    )
+
+
+# -- slicing ---------------------------------------------------------------------------------------
+
+
+def _ratio(path: str, compression: Compression) -> float:
+    """Decompressed/compressed size ratio measured on the first MB of the file (deterministic)."""
+    out = 0
+    probe = 1 << 20
+    with open(path, "rb") as fh:
+        try:
+            for chunk in iter_decompressed(fh, compression, 0, probe, read_size=probe):
+                out += len(chunk)
+        except Exception:  # noqa: BLE001 - a probe cut inside a member ends "truncated"; expected
+            pass
+    size = min(probe, os.path.getsize(path))
+    return max(out / max(size, 1), 1.0)
+
+
+def _whole(path: str, fmt: InputFormat, compression: Compression) -> list[ShardSpec]:
+    return [ShardSpec(path=path, format=fmt, compression=compression)]
+
+
+def _slices(
+    path: str,
+    fmt: InputFormat,
+    compression: Compression,
+    unit: str,
+    bounds: list[int],
+    size: int,
+    extras: list[dict] | None = None,
+) -> list[ShardSpec]:
+    """Specs for the ranges ``[0, b1), [b1, b2), ..., [bn, size)``."""
+    if not bounds:
+        return _whole(path, fmt, compression)
+    starts = [0, *bounds]
+    ends = [*bounds, size]
+    extras = extras or [{} for _ in starts]
+    return [
+        ShardSpec(path=path, format=fmt, compression=compression, start=s, end=e, unit=unit, extra=x)  # type: ignore[arg-type]
+        for s, e, x in zip(starts, ends, extras, strict=False)
+    ]
+
+
+def _plain_jsonl(path: str, size: int, options: ReaderOptions) -> list[ShardSpec]:
+    step = max(int(options.shard_bytes), 1)
+    bounds = list(range(step, size, step))
+    return _slices(path, "jsonl", "none", "bytes", bounds, size)
+
+
+def _plain_warc_bounds(path: str, size: int, step: int) -> list[int]:
+    """Record start offsets, one at or after each multiple of ``step`` (walks record headers)."""
+    bounds: list[int] = []
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = 0
+        target = step
+        while pos < size:
+            if mm[pos : pos + 5] != b"WARC/":
+                break  # malformed from here: the rest stays in the last slice
+            head_end = mm.find(b"\r\n\r\n", pos, pos + (1 << 20))
+            if head_end < 0:
+                break
+            length = None
+            for line in mm[pos:head_end].split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    try:
+                        length = int(line[15:].strip())
+                    except ValueError:
+                        length = None
+            if length is None:
+                break
+            nxt = head_end + 4 + length
+            while nxt < size and mm[nxt : nxt + 1] in (b"\r", b"\n"):
+                nxt += 1
+            if nxt >= size:
+                break
+            if nxt >= target:
+                bounds.append(nxt)
+                target = nxt + step
+            pos = nxt
+    return bounds
+
+
+def _zstd_frames(mm: mmap.mmap, size: int) -> list[tuple[int, int, int | None]] | None:
+    """``(start, end, content_size)`` of every zstd frame (skippable frames included), or None."""
+    frames: list[tuple[int, int, int | None]] = []
+    pos = 0
+    while pos < size:
+        magic = mm[pos : pos + 4]
+        if len(magic) < 4:
+            return None
+        if magic[1:4] == b"\x2a\x4d\x18" and (magic[0] & 0xF0) == 0x50:
+            length = int.from_bytes(mm[pos + 4 : pos + 8], "little")
+            frames.append((pos, pos + 8 + length, 0))
+            pos += 8 + length
+            continue
+        if magic != b"\x28\xb5\x2f\xfd":
+            return None
+        fhd = mm[pos + 4]
+        fcs_flag = fhd >> 6
+        single = (fhd >> 5) & 1
+        checksum = (fhd >> 2) & 1
+        dict_flag = fhd & 3
+        p = pos + 5 + (0 if single else 1) + (0, 1, 2, 4)[dict_flag]
+        fcs_len = (1 if single else 0, 2, 4, 8)[fcs_flag]
+        content = None
+        if fcs_len:
+            content = int.from_bytes(mm[p : p + fcs_len], "little") + (256 if fcs_len == 2 else 0)
+        p += fcs_len
+        while True:
+            if p + 3 > size:
+                return None
+            header = int.from_bytes(mm[p : p + 3], "little")
+            last = header & 1
+            btype = (header >> 1) & 3
+            bsize = header >> 3
+            p += 3 + (1 if btype == 1 else bsize)
+            if btype == 3:
+                return None
+            if last:
+                break
+        p += 4 if checksum else 0
+        if p > size:
+            return None
+        frames.append((pos, p, content))
+        pos = p
+    return frames
+
+
+def _last_byte_of_member(mm: mmap.mmap, start: int, end: int, compression: Compression) -> bytes:
+    """The last decompressed byte of the member/frame stored in ``[start, end)``."""
+    dec = (
+        zlib.decompressobj(wbits=31)
+        if compression == "gzip"
+        else zstandard.ZstdDecompressor().decompressobj()
+    )
+    last = b""
+    step = 1 << 20
+    for off in range(start, end, step):
+        out = dec.decompress(mm[off : min(off + step, end)])
+        if out:
+            last = out[-1:]
+    return last
+
+
+def _zstd_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[list[int], list[dict]]:
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        frames = _zstd_frames(mm, size)
+        if not frames or len(frames) < 2:
+            return [], []
+        bounds: list[int] = []
+        extras: list[dict] = [{}]
+        target = step
+        prev = None
+        for start, end, _ in frames:
+            if start >= target and prev is not None and mm[start : start + 4] == b"\x28\xb5\x2f\xfd":
+                extra: dict = {}
+                if fmt == "jsonl":
+                    extra["starts_mid_line"] = _last_byte_of_member(mm, prev[0], prev[1], "zstd") != b"\n"
+                bounds.append(start)
+                extras.append(extra)
+                target = start + step
+            prev = (start, end)
+        return bounds, extras
+
+
+def _probe_gzip_member(mm: mmap.mmap, start: int, size: int) -> tuple[int, bytes] | None:
+    """If a complete gzip member (valid CRC) starts at ``start``: ``(its end, its last byte)``."""
+    flags = mm[start + 3] if start + 3 < size else 0xFF
+    if flags & 0xE0:
+        return None
+    dec = zlib.decompressobj(wbits=31)
+    pos = start
+    last = b""
+    step = 1 << 16
+    limit = min(size, start + _MAX_PROBE_MEMBER)
+    try:
+        while pos < limit and not dec.eof:
+            chunk = mm[pos : min(pos + step, limit)]
+            out = dec.decompress(chunk)
+            if out:
+                last = out[-1:]
+            if dec.eof:
+                return pos + len(chunk) - len(dec.unused_data), last
+            pos += len(chunk)
+            step = min(step * 2, 1 << 22)
+    except zlib.error:
+        return None
+    return None
+
+
+def _gzip_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[list[int], list[dict]]:
+    bounds: list[int] = []
+    extras: list[dict] = [{}]
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        target = step
+        while target < size:
+            found = None
+            pos = target
+            hi = min(size, target + step)
+            while pos < hi:
+                cand = mm.find(GZIP_MAGIC + b"\x08", pos, hi)
+                if cand < 0:
+                    break
+                probe = _probe_gzip_member(mm, cand, size)
+                if probe is not None:
+                    end, last = probe
+                    if end >= size or mm[end : end + 3] != GZIP_MAGIC + b"\x08":
+                        break  # the member runs to the end of the file (or trailing padding)
+                    if fmt in ("warc", "wet"):
+                        head = zlib.decompressobj(wbits=31).decompress(mm[end : end + 256])
+                        if not head.startswith(b"WARC/"):
+                            pos = end
+                            continue
+                    found = (end, last)
+                    break
+                pos = cand + 1
+            if found is None:
+                target += step
+                continue
+            end, last = found
+            extra: dict = {}
+            if fmt == "jsonl":
+                extra["starts_mid_line"] = last != b"\n"
+            bounds.append(end)
+            extras.append(extra)
+            target = end + step
+    return bounds, extras
+
+
+def _parquet_slices(path: str, options: ReaderOptions) -> list[ShardSpec]:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception:  # noqa: BLE001 - unreadable file: one shard, the reader reports it
+        return _whole(path, "parquet", "none")
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    total = sum(g.total_byte_size for g in groups)
+    if total <= options.shard_bytes or len(groups) < 2:
+        return _whole(path, "parquet", "none")
+    bounds: list[int] = []
+    acc = 0
+    for i, group in enumerate(groups):
+        if acc >= options.shard_bytes:
+            bounds.append(i)
+            acc = 0
+        acc += group.total_byte_size
+    return _slices(path, "parquet", "none", "row_groups", bounds, len(groups))
+
+
+def plan_file(path: str, options: ReaderOptions) -> list[ShardSpec]:
+    """The shards of one input file (see the module docstring for the slicing rules)."""
+    size = os.path.getsize(path)
+    if size == 0:
+        fmt = options.format if options.format != "auto" else detect_format(path, "none")
+        return _whole(path, fmt, "none")
+    compression = detect_compression(path)
+    fmt: InputFormat = options.format if options.format != "auto" else detect_format(path, compression)  # type: ignore[assignment]
+    if fmt == "txt":
+        return _whole(path, fmt, compression)
+    if fmt == "parquet":
+        return _parquet_slices(path, options)
+    step = max(int(options.shard_bytes), 1)
+    if compression == "none":
+        if size <= step:
+            return _whole(path, fmt, compression)
+        if fmt == "jsonl":
+            return _plain_jsonl(path, size, options)
+        return _slices(path, fmt, compression, "bytes", _plain_warc_bounds(path, size, step), size)
+    if compression not in ("gzip", "zstd"):
+        return _whole(path, fmt, compression)
+    ratio = _ratio(path, compression)
+    if size * ratio <= step:
+        return _whole(path, fmt, compression)
+    compressed_step = max(int(step / ratio), 1)
+    if compression == "zstd":
+        bounds, extras = _zstd_bounds(path, size, fmt, compressed_step)
+    else:
+        bounds, extras = _gzip_bounds(path, size, fmt, compressed_step)
+    return _slices(path, fmt, compression, "members", bounds, size, extras)
+
+
+def plan_shards(inputs: list[str], options: ReaderOptions) -> list[ShardSpec]:
+    """The shards of all ``inputs``, in a deterministic order (sorted files, slices in file order).
+
+    Raises :class:`~thresher.errors.UsageError` for a missing path, a glob matching nothing, an
+    empty folder or a file whose format cannot be told.
+    """
+    specs: list[ShardSpec] = []
+    for path in expand_inputs([os.fspath(p) for p in inputs]):
+        specs.extend(plan_file(path, options))
+    return specs
+
+
+__all__ = ["plan_shards", "plan_file", "expand_inputs", "detect_format", "Path"]
