@@ -6,9 +6,9 @@ import gzip
 from pathlib import Path
 
 import orjson
-import tests.exec.support  # noqa: F401  (registers the test steps)
 from click.testing import CliRunner
 
+import tests.exec.support  # noqa: F401  (registers the test steps)
 from thresher.cli import cli
 
 RECIPE = "description: cli test\nsteps:\n  - test_drop_short: {min_words: 3}\nwriter: {rejected: true}\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.exec.support import read_output
 
+from tests.exec.support import read_output
 from thresher import parse_recipe, run
 from thresher.errors import UsageError
 
