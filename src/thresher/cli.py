@@ -121,12 +121,28 @@ def demo(outdir: Path | None, pages: int, workers: int | None, recipe: str | Non
 
         base = outdir or Path(tempfile.mkdtemp(prefix="thresher-demo-"))
         base.mkdir(parents=True, exist_ok=True)
-        generate_crawl(base, n_pages=pages)
+        manifest = generate_crawl(base, n_pages=pages)
         out.print(f"generated a synthetic crawl of {pages} pages in {base / 'crawl'}")
-        _run_and_report([str(base / "crawl")], base / "output", recipe, workers, False, rejected=True)
+        inputs = [str(p) for p in manifest.input_paths()]
+        _run_and_report(inputs, base / "output", recipe, workers, False, rejected=True)
         out.print(f"rejected documents with reasons: {base / 'output' / 'rejected'}")
+        _print_demo_check(manifest.evaluate_output(base / "output"))
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
         _fail(exc)
+
+
+def _print_demo_check(result: dict[str, Any]) -> None:
+    """What the demo kept of each kind of generated page (the generator knows the truth)."""
+    table = Table(title="demo: what was kept, by kind of generated page")
+    table.add_column("kind", style="bold")
+    table.add_column("pages", justify="right")
+    table.add_column("kept", justify="right")
+    for kind, row in result["kinds"].items():
+        table.add_row(kind, str(row["pages"]), str(row["kept"]))
+    out.print(table)
+    if result["content_recall"] is not None:
+        out.print(f"kept articles: {result['content_recall']:.1%} of their content lines kept, "
+                  f"{result['boilerplate_removed']:.1%} of their template lines removed")
 
 
 @cli.group(name="eval")

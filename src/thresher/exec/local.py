@@ -218,7 +218,7 @@ class LocalExecutor:
         input_bytes = sum(_spec_size(s) for s in self.plan) or None
         try:
             for stage in stages:
-                label = f"stage {stage.index + 1}/{len(stages)}"
+                label = f"stage {stage.index + 1}/{len(stages)}: {stage.describe()}"
                 tasks = [
                     (_shard_job, (stage.index, i, spec), self.layout.shard_marker(stage.index, i))
                     for i, spec in enumerate(self.plan)

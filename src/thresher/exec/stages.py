@@ -27,6 +27,14 @@ class Stage:
     doc_steps: list[Step] = field(default_factory=list)
     collect_step: CorpusStep | None = None
 
+    def describe(self, width: int = 40) -> str:
+        """Short label for progress displays, e.g. ``minhash.apply, pii, exact_dedup.collect``."""
+        names = [f"{self.apply_step.name}.apply"] if self.apply_step else []
+        names += [s.name for s in self.doc_steps]
+        names += [f"{self.collect_step.name}.collect"] if self.collect_step else []
+        text = ", ".join(names) or "copy"
+        return text if len(text) <= width else text[: width - 1] + "…"
+
     @property
     def is_last(self) -> bool:
         return self.collect_step is None
