@@ -3,6 +3,7 @@
 - :func:`detect_compression` reads the first bytes of a file: gzip ``1f 8b``, zstd ``28 b5 2f fd``
   (or a skippable frame), bz2 ``BZh``, xz ``fd 37 7a 58 5a 00``; anything else is ``"none"``.
   The suffix is never trusted alone (a ``.gz`` holding plain text is read as plain text).
+- gzip is inflated with ISA-L (the ``isal`` package) when it is installed, else with zlib.
 - :func:`iter_decompressed` yields the decompressed bytes of the compressed range ``[start, end)``
   of a file. The range must begin at a member/frame start; every member/frame (gzip members,
   zstd frames, bz2 streams, xz streams) found in it is decompressed in order. A stream cut short
@@ -21,10 +22,29 @@ from typing import IO, Any, Literal
 
 import zstandard
 
+try:  # optional: ISA-L inflate (package ``isal``) reads gzip ~2.5x faster than zlib, same results
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - depends on the environment
+    _inflate = zlib  # type: ignore[assignment]
+
+#: exceptions a decompressor raises on undecodable data.
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    zlib.error,
+    _inflate.error,
+    zstandard.ZstdError,
+    OSError,
+    EOFError,
+    lzma.LZMAError,
+)
+
 Compression = Literal["none", "gzip", "zstd", "bz2", "xz"]
 
 #: bytes read from the file per call while decompressing.
 READ_SIZE = 4 << 20
+#: compressed bytes handed to a decompressor per call (see iter_decompressed).
+FEED_SIZE = 128 << 10
+#: decompressed bytes gathered before a chunk is yielded.
+OUT_CHUNK = 1 << 20
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -88,9 +108,9 @@ def strip_compression_suffix(name: str) -> str:
 def new_decompressor(compression: Compression) -> Any:
     """A fresh one-member decompressor with ``decompress``, ``eof`` and ``unused_data``."""
     if compression == "gzip":
-        return zlib.decompressobj(wbits=31)
+        return _inflate.decompressobj(wbits=31)
     if compression == "zstd":
-        return zstandard.ZstdDecompressor().decompressobj()
+        return zstandard.ZstdDecompressor().decompressobj(write_size=1 << 20)
     if compression == "bz2":
         return bz2.BZ2Decompressor()
     if compression == "xz":
@@ -111,8 +131,8 @@ def iter_raw(fh: IO[bytes], start: int, end: int | None, read_size: int = READ_S
         yield data
 
 
-def _is_zero_padding(data: bytes) -> bool:
-    return not data.strip(b"\x00")
+def _is_zero_padding(data: bytes | memoryview) -> bool:
+    return not bytes(data).strip(b"\x00")
 
 
 def iter_decompressed(
@@ -133,42 +153,61 @@ def iter_decompressed(
         return
     dec = new_decompressor(compression)
     member_start = start  # compressed offset of the member being decoded
-    consumed = start  # compressed bytes handed to decompressors so far (absolute offset)
+    offset = start  # compressed offset of the next byte to feed
     fed = False  # has the current decompressor received any input?
+    outs: list[bytes] = []
+    out_len = 0
     for data in iter_raw(fh, start, end, read_size):
-        consumed += len(data)
-        while data:
-            if compression == "gzip" and not fed and _is_zero_padding(data):
-                data = b""  # zero padding after the last gzip member (written by some tools)
-                break
+        view = memoryview(data)
+        pos = 0
+        # Feed small pieces: at a member end the decompressor copies the rest of its input into
+        # ``unused_data``; with whole 4 MB reads and small members (WARC.gz: one per record) that
+        # copy would dominate. Output is gathered and yielded in ~1 MB chunks.
+        while pos < len(data):
+            piece = view[pos : pos + FEED_SIZE]
+            if not fed and compression == "gzip" and piece[0] == 0 and _is_zero_padding(piece):
+                pos += len(piece)  # zero padding after the last gzip member (written by some tools)
+                offset += len(piece)
+                continue
             fed = True
             try:
-                out = dec.decompress(data)
-            except (zlib.error, zstandard.ZstdError, OSError, EOFError, lzma.LZMAError) as exc:
+                out = dec.decompress(piece)
+            except _DECODE_ERRORS as exc:
+                if outs:
+                    yield b"".join(outs)
                 raise StreamError(
                     "corrupt_stream",
-                    f"the {compression} data at byte {member_start} cannot be decoded ({exc}).",
+                    f"The {compression} data at byte {member_start} cannot be decoded ({exc}).",
                     member_start,
                 ) from exc
             if out:
-                yield out
+                outs.append(out)
+                out_len += len(out)
             if dec.eof:
-                data = dec.unused_data
-                member_start = consumed - len(data)
+                used = len(piece) - len(dec.unused_data)
+                pos += used
+                offset += used
+                member_start = offset
                 dec = new_decompressor(compression)
                 fed = False
             else:
-                data = b""
+                pos += len(piece)
+                offset += len(piece)
+            if out_len >= OUT_CHUNK:
+                yield outs[0] if len(outs) == 1 else b"".join(outs)
+                outs, out_len = [], 0
+    if outs:
+        yield outs[0] if len(outs) == 1 else b"".join(outs)
     if fed and not dec.eof:
         try:
             out = dec.flush() if compression == "gzip" else b""
-        except zlib.error:
+        except _DECODE_ERRORS:
             out = b""
         if out:
             yield out
         raise StreamError(
             "truncated_stream",
-            f"the {compression} stream ends in the middle of the member that starts at byte "
+            f"The {compression} stream ends in the middle of the member that starts at byte "
             f"{member_start} (the file is truncated).",
             member_start,
         )

@@ -28,23 +28,33 @@ shard with ``unit="file"``):
   start and finishes its last line past ``end``. No scan is needed to plan.
 - **multi-member gzip / multi-frame zstd JSONL, WARC.gz, WET.gz, WARC.zst** (``unit="members"``):
   slices start at member (frame) offsets, about ``shard_bytes`` of estimated uncompressed data
-  apart. zstd frames are walked exactly from their block headers (a cheap skim, no
-  decompression). gzip members have no index, so planning looks for the gzip magic near each
-  target offset and accepts an offset only when the member just before it decompresses completely
-  with a valid CRC (a false match would need a CRC collision too); the next member must begin
-  with ``WARC/`` for WARC/WET. ``extra["starts_mid_line"]`` tells a JSONL reader that the member
-  boundary falls inside a line (BGZF-style files), so the same line-start rule as plain JSONL
-  applies. Common Crawl WARC/WET files (one gzip member per record) split this way.
+  apart. Members carry no index, so near each target offset planning looks for the magic number
+  and accepts a match only when the member behind it is complete: a gzip member must decompress
+  to its end with a valid CRC (a false match would need a CRC collision too), a zstd frame must
+  walk block by block to its end and be followed by another frame. The slice then starts at the
+  *next* member, whose preceding byte is known: ``extra["starts_mid_line"]`` tells a JSONL reader
+  that the boundary falls inside a line (BGZF-style files), so the same line-start rule as plain
+  JSONL applies. For WARC/WET the next member must begin with ``WARC/``. Common Crawl WARC/WET
+  files (one gzip member per record), BGZF files and Thresher's own outputs split this way.
 - **single-stream gzip/zstd, bz2, xz**: one shard. Such a stream cannot be entered in the middle;
   slicing by record ranges would make every worker decompress everything before its slice
-  (quadratic work), which costs more than it gains. Recompress as multi-member (``bgzip``, ``zstd``
-  with several frames, or Thresher's own writers, which start a new member/frame every 64 MB
-  at a record boundary) to get parallel reading of one big file.
+  (quadratic work), which costs more than it gains. A file counts as single-stream when its first
+  gzip member does not end within 8 MB (zstd frame: 64 MB) of compressed data, so planning never
+  scans such a file. Recompress as multi-member (``bgzip``, ``zstd`` with several frames, or
+  Thresher's own writers, which start a new member/frame at a record boundary every 8 MB for gzip
+  and 64 MB for zstd) to spread one big file over workers.
 - **plain WARC/WET** (``unit="bytes"``): slices start at record offsets found by walking the
   record headers (``Content-Length``), one header read per record.
 - **Parquet** (``unit="row_groups"``): consecutive row groups, cut when their uncompressed size
   reaches ``shard_bytes`` (row groups are Parquet's own unit of independent reading).
 - **.txt**: always one shard (one document).
+
+For compressed files the uncompressed size is estimated from the compression ratio of the file's
+first 256 KB (deterministic). Planning cost: stat + a small sniff per file; for a file large enough
+to split, plain JSONL needs nothing more, gzip/zstd one member decompressed near each boundary
+(plus the first member, or 8 MB of it), plain WARC one header read per record. A spec's ``start``/``end``
+are in ``unit`` (bytes of the file for ``bytes`` and ``members``, row-group indices for
+``row_groups``); ``end=None`` with ``unit="file"`` means the whole file.
 """
 
 from __future__ import annotations
@@ -53,7 +63,6 @@ import glob
 import mmap
 import os
 import zlib
-from pathlib import Path
 
 import zstandard
 
@@ -79,8 +88,12 @@ _FORMAT_SUFFIXES: dict[str, InputFormat] = {
     ".txt": "txt",
 }
 
-#: a gzip member larger than this (compressed) is not decompressed while looking for boundaries.
-_MAX_PROBE_MEMBER = 256 << 20
+#: a file is split only if its first gzip member / zstd frame ends within this many compressed bytes
+#: (otherwise it is taken as one stream that cannot be entered in the middle). Thresher's writers
+#: keep members below these sizes (8 MB gzip members, 64 MB zstd frames, uncompressed).
+FIRST_MEMBER_BUDGET = 8 << 20
+FIRST_FRAME_BUDGET = 64 << 20
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 # -- input expansion -------------------------------------------------------------------------------
@@ -119,9 +132,7 @@ def expand_inputs(inputs: list[str]) -> list[str]:
                 found.update(_walk(match) if os.path.isdir(match) else [match])
             continue
         if not os.path.exists(item):
-            raise UsageError(
-                f"The input path {item} does not exist; check the spelling or the current folder."
-            )
+            raise UsageError(f"The input path {item} does not exist; check the spelling or the current folder.")
         if os.path.isdir(item):
             files = _walk(item)
             if not files:
@@ -176,9 +187,9 @@ def detect_format(path: str, compression: Compression) -> InputFormat:
 
 
 def _ratio(path: str, compression: Compression) -> float:
-    """Decompressed/compressed size ratio measured on the first MB of the file (deterministic)."""
+    """Decompressed/compressed size ratio measured on the first 256 KB of the file (deterministic)."""
     out = 0
-    probe = 1 << 20
+    probe = 256 << 10
     with open(path, "rb") as fh:
         try:
             for chunk in iter_decompressed(fh, compression, 0, probe, read_size=probe):
@@ -253,59 +264,56 @@ def _plain_warc_bounds(path: str, size: int, step: int) -> list[int]:
     return bounds
 
 
-def _zstd_frames(mm: mmap.mmap, size: int) -> list[tuple[int, int, int | None]] | None:
-    """``(start, end, content_size)`` of every zstd frame (skippable frames included), or None."""
-    frames: list[tuple[int, int, int | None]] = []
-    pos = 0
+def _zstd_frame_end(mm: mmap.mmap, pos: int, size: int, budget: int) -> int | None:
+    """End offset of the zstd frame (data or skippable) starting at ``pos``, walking its block
+    headers; None if it is not a well-formed frame or does not end within ``budget`` bytes."""
+    magic = mm[pos : pos + 4]
+    if len(magic) < 4:
+        return None
+    if magic[1:4] == b"\x2a\x4d\x18" and (magic[0] & 0xF0) == 0x50:
+        end = pos + 8 + int.from_bytes(mm[pos + 4 : pos + 8], "little")
+        return end if end <= size else None
+    if magic != ZSTD_MAGIC or pos + 5 > size:
+        return None
+    fhd = mm[pos + 4]
+    if fhd & 0x08:
+        return None  # reserved bit set: not a frame header
+    single = (fhd >> 5) & 1
+    checksum = (fhd >> 2) & 1
+    p = pos + 5 + (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] + (1 if single else 0, 2, 4, 8)[fhd >> 6]
+    limit = min(size, pos + budget)
+    while True:
+        if p + 3 > limit:
+            return None
+        header = int.from_bytes(mm[p : p + 3], "little")
+        btype = (header >> 1) & 3
+        if btype == 3 or (header >> 3) > (1 << 17):
+            return None  # reserved block type, or a block over the 128 KB maximum
+        p += 3 + (1 if btype == 1 else header >> 3)
+        if header & 1:
+            break
+    p += 4 if checksum else 0
+    return p if p <= size else None
+
+
+def _next_data_frame(mm: mmap.mmap, pos: int, size: int) -> int | None:
+    """``pos`` moved past skippable frames; None at the end of the file or on a malformed frame."""
     while pos < size:
-        magic = mm[pos : pos + 4]
-        if len(magic) < 4:
+        if mm[pos : pos + 4] == ZSTD_MAGIC:
+            return pos
+        end = _zstd_frame_end(mm, pos, size, 1 << 20)
+        if end is None:
             return None
-        if magic[1:4] == b"\x2a\x4d\x18" and (magic[0] & 0xF0) == 0x50:
-            length = int.from_bytes(mm[pos + 4 : pos + 8], "little")
-            frames.append((pos, pos + 8 + length, 0))
-            pos += 8 + length
-            continue
-        if magic != b"\x28\xb5\x2f\xfd":
-            return None
-        fhd = mm[pos + 4]
-        fcs_flag = fhd >> 6
-        single = (fhd >> 5) & 1
-        checksum = (fhd >> 2) & 1
-        dict_flag = fhd & 3
-        p = pos + 5 + (0 if single else 1) + (0, 1, 2, 4)[dict_flag]
-        fcs_len = (1 if single else 0, 2, 4, 8)[fcs_flag]
-        content = None
-        if fcs_len:
-            content = int.from_bytes(mm[p : p + fcs_len], "little") + (256 if fcs_len == 2 else 0)
-        p += fcs_len
-        while True:
-            if p + 3 > size:
-                return None
-            header = int.from_bytes(mm[p : p + 3], "little")
-            last = header & 1
-            btype = (header >> 1) & 3
-            bsize = header >> 3
-            p += 3 + (1 if btype == 1 else bsize)
-            if btype == 3:
-                return None
-            if last:
-                break
-        p += 4 if checksum else 0
-        if p > size:
-            return None
-        frames.append((pos, p, content))
-        pos = p
-    return frames
+        pos = end
+    return None
 
 
 def _last_byte_of_member(mm: mmap.mmap, start: int, end: int, compression: Compression) -> bytes:
     """The last decompressed byte of the member/frame stored in ``[start, end)``."""
-    dec = (
-        zlib.decompressobj(wbits=31)
-        if compression == "gzip"
-        else zstandard.ZstdDecompressor().decompressobj()
-    )
+    if compression == "gzip":
+        dec = zlib.decompressobj(wbits=31)
+    else:
+        dec = zstandard.ZstdDecompressor().decompressobj()
     last = b""
     step = 1 << 20
     for off in range(start, end, step):
@@ -315,28 +323,63 @@ def _last_byte_of_member(mm: mmap.mmap, start: int, end: int, compression: Compr
     return last
 
 
+def _first_member_ends(mm: mmap.mmap, size: int, compression: Compression) -> bool:
+    """Whether the file's first gzip member / zstd frame ends early enough for splitting to pay.
+
+    A single-stream file (one member for the whole file) cannot be split; this check keeps
+    planning from scanning such a file for boundaries that do not exist.
+    """
+    if compression == "zstd":
+        pos = _next_data_frame(mm, 0, size)
+        end = None if pos is None else _zstd_frame_end(mm, pos, size, FIRST_FRAME_BUDGET)
+        return end is not None and end < size
+    probe = _probe_gzip_member(mm, 0, size, FIRST_MEMBER_BUDGET)
+    return probe is not None and probe[0] < size
+
+
 def _zstd_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[list[int], list[dict]]:
+    """Frame starts near each multiple of ``step``: a magic-number match counts only when the whole
+    frame behind it walks to its end and is followed by another frame (or the end of the file)."""
+    bounds: list[int] = []
+    extras: list[dict] = [{}]
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        frames = _zstd_frames(mm, size)
-        if not frames or len(frames) < 2:
+        if not _first_member_ends(mm, size, "zstd"):
             return [], []
-        bounds: list[int] = []
-        extras: list[dict] = [{}]
         target = step
-        prev = None
-        for start, end, _ in frames:
-            if start >= target and prev is not None and mm[start : start + 4] == b"\x28\xb5\x2f\xfd":
-                extra: dict = {}
-                if fmt == "jsonl":
-                    extra["starts_mid_line"] = _last_byte_of_member(mm, prev[0], prev[1], "zstd") != b"\n"
-                bounds.append(start)
-                extras.append(extra)
-                target = start + step
-            prev = (start, end)
-        return bounds, extras
+        while target < size:
+            found = None
+            pos = target
+            hi = min(size, target + step)
+            while pos < hi:
+                cand = mm.find(ZSTD_MAGIC, pos, hi)
+                if cand < 0:
+                    break
+                end = _zstd_frame_end(mm, cand, size, FIRST_FRAME_BUDGET)
+                nxt = _next_data_frame(mm, end, size) if end is not None and end < size else None
+                if end is not None and (end >= size or nxt is not None):
+                    last = _last_byte_of_member(mm, cand, end, "zstd")
+                    if last or end >= size:
+                        found = (nxt, last)
+                        break
+                    pos = end  # an empty frame says nothing about the line: look further
+                    continue
+                pos = cand + 1
+            if found is None:
+                target += step
+                continue
+            nxt, last = found
+            if nxt is None:
+                break  # the frame found is the file's last one
+            extra: dict = {}
+            if fmt == "jsonl":
+                extra["starts_mid_line"] = last != b"\n"
+            bounds.append(nxt)
+            extras.append(extra)
+            target = nxt + step
+    return bounds, extras
 
 
-def _probe_gzip_member(mm: mmap.mmap, start: int, size: int) -> tuple[int, bytes] | None:
+def _probe_gzip_member(mm: mmap.mmap, start: int, size: int, budget: int = 256 << 20) -> tuple[int, bytes] | None:
     """If a complete gzip member (valid CRC) starts at ``start``: ``(its end, its last byte)``."""
     flags = mm[start + 3] if start + 3 < size else 0xFF
     if flags & 0xE0:
@@ -345,7 +388,7 @@ def _probe_gzip_member(mm: mmap.mmap, start: int, size: int) -> tuple[int, bytes
     pos = start
     last = b""
     step = 1 << 16
-    limit = min(size, start + _MAX_PROBE_MEMBER)
+    limit = min(size, start + budget)
     try:
         while pos < limit and not dec.eof:
             chunk = mm[pos : min(pos + step, limit)]
@@ -365,6 +408,8 @@ def _gzip_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[lis
     bounds: list[int] = []
     extras: list[dict] = [{}]
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if not _first_member_ends(mm, size, "gzip"):
+            return [], []
         target = step
         while target < size:
             found = None
@@ -375,6 +420,9 @@ def _gzip_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[lis
                 if cand < 0:
                     break
                 probe = _probe_gzip_member(mm, cand, size)
+                if probe is not None and not probe[1] and probe[0] < size:
+                    pos = probe[0]  # an empty member says nothing about the line: look further
+                    continue
                 if probe is not None:
                     end, last = probe
                     if end >= size or mm[end : end + 3] != GZIP_MAGIC + b"\x08":
@@ -442,6 +490,8 @@ def plan_file(path: str, options: ReaderOptions) -> list[ShardSpec]:
         return _slices(path, fmt, compression, "bytes", _plain_warc_bounds(path, size, step), size)
     if compression not in ("gzip", "zstd"):
         return _whole(path, fmt, compression)
+    if size * 64 <= step:
+        return _whole(path, fmt, compression)  # too small to exceed shard_bytes at any usual ratio
     ratio = _ratio(path, compression)
     if size * ratio <= step:
         return _whole(path, fmt, compression)
@@ -465,4 +515,4 @@ def plan_shards(inputs: list[str], options: ReaderOptions) -> list[ShardSpec]:
     return specs
 
 
-__all__ = ["plan_shards", "plan_file", "expand_inputs", "detect_format", "Path"]
+__all__ = ["plan_shards", "plan_file", "expand_inputs", "detect_format"]

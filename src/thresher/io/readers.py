@@ -28,8 +28,9 @@ reader carries on with the next record. Reasons (``BadRecord.reason``):
 ``bad_warc_record``          a WARC record whose header cannot be parsed (reading goes on after it)
 ``bad_parquet``              a Parquet file or row group that cannot be read
 ``skipped_non_html``         (skip, not an error) a WARC response whose content is not HTML
-``skipped_...``              any reason starting with ``skipped_`` is a count of records that are not
-                             documents; the executor counts them as skipped, not as bad
+``skipped_http_status``      (skip, not an error) a WARC response with a non-2xx HTTP status
+``skipped_...``              any reason starting with ``skipped_`` marks a record that is not a
+                             document (``raw`` is None); count it as skipped, not as bad
 ============================ =========================================================================
 
 Formats (``spec.format``):
@@ -39,8 +40,10 @@ Formats (``spec.format``):
   dropped), ``id = record[options.id_field]`` (converted to ``str``). Every other field goes into
   metadata, and a nested ``"metadata"`` object is merged in, so ``Document.to_dict()`` written as a
   line reads back as an equal Document. A custom ``id_field`` (not ``"id"``) also stays in metadata.
-- **parquet**: the same rules per row, read in batches (``iter_batches``); a string column named
-  ``metadata`` (how :class:`~thresher.io.writers.ShardWriter` stores metadata) is parsed as JSON.
+  Blank lines are ignored; a UTF-8 byte order mark and CRLF line ends are accepted.
+- **parquet**: the same rules per row, read in batches of about 32 MB (``iter_batches``); a string
+  column named ``metadata`` (how :class:`~thresher.io.writers.ShardWriter` stores metadata) is parsed
+  as JSON; struct columns arrive as dicts.
 - **warc**: HTML ``response`` records (see :mod:`thresher.io.warc`).
 - **wet**: ``conversion`` records (see :mod:`thresher.io.warc`).
 - **txt**: the whole file is one document, id = the file name.
@@ -53,23 +56,29 @@ Ids of records without one: ``<file name>/<record index>`` (0-based line / row i
 For a JSONL slice of a split file the absolute index is unknown without reading the whole file, so
 the id is ``<file name>@<slice start>/<index in slice>``; it is still deterministic for the same
 file and ``shard_bytes``. Parquet row indices are always absolute. Positions follow the same rule:
-``line 17``, ``line 17 of the slice at byte 268435456``, ``row 1234``, ``record at offset 5678``.
+``line 17``, ``line 17 of the slice at byte 268435456``, ``row 1234``, ``record 3 at offset 5678``.
+
+Memory is bounded: compressed input is read 1-4 MB at a time, only the current line/record (at most
+``max_record_bytes``) is held whole, and nothing is accumulated across records.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 
 from thresher.document import Document
 from thresher.io.base import BadRecord, ReaderOptions, ShardSpec
-from thresher.io.compression import StreamError, iter_decompressed, iter_raw
+from thresher.io.compression import StreamError, detect_compression, iter_decompressed
 
 #: raw bytes kept in a BadRecord.
 RAW_KEEP = 65536
+#: uncompressed bytes per Parquet batch (rows per batch = this / average row size, 16..4096).
+BATCH_BYTES = 32 << 20
 
 Item = Document | BadRecord
 
@@ -78,7 +87,9 @@ def read_shard(spec: ShardSpec, options: ReaderOptions) -> Iterator[Document | B
     """Yield the documents of ``spec`` in file order, and a :class:`BadRecord` for each bad record.
 
     Never raises for bad data (an unreadable file gives a BadRecord); raises ``OSError`` only when
-    the file cannot be opened at all (missing after planning, no permission).
+    the file cannot be opened at all (missing after planning, no permission). For a whole-file spec
+    the compression is taken from the file's magic bytes, so ``ShardSpec(path, "jsonl")`` reads a
+    ``.jsonl.zst`` work file correctly.
     """
     if spec.start == 0 and os.path.getsize(spec.path) == 0:
         yield BadRecord(
@@ -88,6 +99,10 @@ def read_shard(spec: ShardSpec, options: ReaderOptions) -> Iterator[Document | B
             f"The input file {spec.path} is empty (0 bytes); it holds no records.",
         )
         return
+    if spec.unit == "file" and spec.format != "parquet":
+        actual = detect_compression(spec.path)  # a hand-made spec need not state the compression
+        if actual != spec.compression:
+            spec = dataclasses.replace(spec, compression=actual)
     if spec.format == "jsonl":
         yield from _read_jsonl(spec, options)
     elif spec.format == "parquet":
@@ -106,29 +121,24 @@ def read_shard(spec: ShardSpec, options: ReaderOptions) -> Iterator[Document | B
 
 
 class _Converter:
-    """Turns one decoded record (a dict) into a Document or a BadRecord."""
+    """Turns one decoded record (a dict, consumed) into a Document, or a missing-text message."""
 
-    __slots__ = ("path", "text_key", "id_key", "pop_id", "html")
+    __slots__ = ("path", "text_key", "id_key", "pop_id", "html", "drop_key")
 
     def __init__(self, path: str, options: ReaderOptions) -> None:
         self.path = path
         self.html = options.html_field is not None
         self.text_key = options.html_field if options.html_field is not None else options.text_field
+        self.drop_key = options.text_field if self.html else None  # the text field is not kept with html
         self.id_key = options.id_field
         self.pop_id = options.id_field == "id"
 
-    def convert(self, rec: dict[str, Any], default_id: str, position: str, raw: bytes | None) -> Item:
+    def convert(self, rec: dict[str, Any], default_id: Callable[[], str]) -> Document | str:
+        """The Document for ``rec``; a str (the BadRecord message) when the text is missing."""
         text = rec.pop(self.text_key, None)
         if type(text) is not str:
             what = "has no" if text is None else f"has a non-string ({type(text).__name__})"
-            return BadRecord(
-                self.path,
-                position,
-                "missing_text",
-                f"The record {what} {self.text_key!r} field; "
-                "set reader.text_field to the field holding the text.",
-                raw,
-            )
+            return f"The record {what} {self.text_key!r} field; set reader.text_field to the field holding the text."
         did = rec.pop(self.id_key, None) if self.pop_id else rec.get(self.id_key)
         nested = rec.pop("metadata", None)
         if nested is not None:
@@ -138,11 +148,11 @@ class _Converter:
                 rec["metadata"] = nested
         if self.html:
             rec["format"] = "html"
-            rec.pop("text", None)
+            rec.pop(self.drop_key, None)
         if "source" not in rec:
             rec["source"] = self.path
         if did is None:
-            did = default_id
+            did = default_id()
         elif type(did) is not str:
             did = str(did)
         return Document(did, text, rec)
@@ -176,6 +186,8 @@ def _read_jsonl(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
     start = spec.start if sliced else 0
     end = spec.end if sliced else None
     where = "byte" if spec.compression == "none" else "compressed byte"
+    text_key = conv.text_key
+    simple = options.html_field is None and options.id_field == "id"  # the inlined fast path applies
 
     def ident(index: int) -> tuple[str, str]:
         if sliced:
@@ -213,6 +225,8 @@ def _read_jsonl(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
             except decode_error as exc:
                 if not line.strip():
                     return None
+                if line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Windows exports)
+                    return handle(line[3:], index)
                 return _json_error(path, line, ident(index)[1], exc)
             if type(rec) is not dict:
                 return BadRecord(
@@ -222,12 +236,10 @@ def _read_jsonl(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
                     f"The line is JSON but not an object ({type(rec).__name__}).",
                     line[:RAW_KEEP],
                 )
-            did, pos = ident(index) if (conv.id_key not in rec) else (None, None)
-            item = conv.convert(rec, did or "", pos or "", None)
-            if type(item) is BadRecord:
-                item.position = ident(index)[1]
-                item.raw = line[:RAW_KEEP]
-            return item
+            item = conv.convert(rec, lambda: ident(index)[0])
+            if type(item) is str:
+                return BadRecord(path, ident(index)[1], "missing_text", item, line[:RAW_KEEP])
+            return item  # type: ignore[return-value]
 
         try:
             for chunk in chunks:
@@ -244,6 +256,8 @@ def _read_jsonl(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
                     chunk = chunk[cut + 1 :]
                     discarding = False
                     index += 1
+                if not chunk:
+                    continue
                 if chunk.find(b"\n") < 0:
                     pend.append(chunk)
                     pend_len += len(chunk)
@@ -259,9 +273,30 @@ def _read_jsonl(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
                 tail = lines.pop()
                 for line in lines:
                     if line:
-                        item = handle(line, index)
-                        if item is not None:
-                            yield item
+                        # fast path (a good record), inlined; anything unusual goes to handle()
+                        rec = None
+                        if len(line) <= max_bytes:
+                            try:
+                                rec = loads(line)
+                            except decode_error:
+                                pass
+                        if type(rec) is dict and type(rec.get(text_key)) is str and simple:
+                            text = rec.pop(text_key)
+                            did = rec.pop("id", None)
+                            nested = rec.pop("metadata", None)
+                            if type(nested) is dict:
+                                rec.update(nested)
+                            elif nested is not None:
+                                rec["metadata"] = nested
+                            if "source" not in rec:
+                                rec["source"] = path
+                            if type(did) is not str:
+                                did = ident(index)[0] if did is None else str(did)
+                            yield Document(did, text, rec)
+                        else:
+                            item = handle(line, index)
+                            if item is not None:
+                                yield item
                     index += 1
                 if tail:
                     pend, pend_len = [tail], len(tail)
@@ -331,23 +366,22 @@ def _read_parquet(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
             path,
             "file",
             "missing_text",
-            f"The Parquet file has no {text_key!r} column (columns: {', '.join(names)}); "
-            "set reader.text_field.",
+            f"The Parquet file has no {text_key!r} column (columns: {', '.join(names)}); set reader.text_field.",
         )
         return
     max_bytes = options.max_record_bytes
     for group in groups:
         try:
-            batches = pf.iter_batches(batch_size=4096, row_groups=[group], use_threads=False)
+            info = meta.row_group(group)
+            row_bytes = max(info.total_byte_size // max(info.num_rows, 1), 1)
+            batch_rows = max(16, min(4096, BATCH_BYTES // row_bytes))  # bounded memory for big rows
+            batches = pf.iter_batches(batch_size=batch_rows, row_groups=[group], use_threads=False)
             for batch in batches:
                 cols: dict[str, list[Any]] = {}
                 meta_col = None
                 for field_name, column in zip(batch.schema.names, batch.columns, strict=False):
-                    if (
-                        field_name == "metadata"
-                        and pa.types.is_string(column.type)
-                        or (field_name == "metadata" and pa.types.is_large_string(column.type))
-                    ):
+                    json_column = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                    if field_name == "metadata" and json_column:
                         meta_col = column.to_pylist()
                     else:
                         cols[field_name] = column.to_pylist()
@@ -375,13 +409,14 @@ def _read_parquet(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
                             except orjson.JSONDecodeError:
                                 parsed = raw_meta
                             rec["metadata"] = parsed
-                    item = conv.convert(rec, f"{name}/{row}", position, None)
-                    yield item
+                    item = conv.convert(rec, lambda: f"{name}/{row}")  # noqa: B023 - called at once
+                    if type(item) is str:
+                        yield BadRecord(path, position, "missing_text", item)
+                    else:
+                        yield item  # type: ignore[misc]
                     row += 1
         except Exception as exc:  # noqa: BLE001 - a broken row group must not stop the shard
-            yield BadRecord(
-                path, f"row group {group}", "bad_parquet", f"Row group {group} cannot be read ({exc})."
-            )
+            yield BadRecord(path, f"row group {group}", "bad_parquet", f"Row group {group} cannot be read ({exc}).")
             row = sum(meta.row_group(i).num_rows for i in range(group + 1))
 
 
@@ -401,21 +436,18 @@ def _read_txt(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
                         path,
                         "file",
                         "record_too_large",
-                        "The text file is larger than reader.max_record_bytes "
-                        f"({options.max_record_bytes} bytes).",
+                        f"The text file is larger than reader.max_record_bytes ({options.max_record_bytes} bytes).",
                         bytes(data[:RAW_KEEP]),
                     )
                     return
         except StreamError as exc:
             error = exc
     if error is not None:
-        yield BadRecord(
-            path, f"compressed byte {error.offset}", error.reason, error.message, bytes(data[:RAW_KEEP])
-        )
+        yield BadRecord(path, f"compressed byte {error.offset}", error.reason, error.message, bytes(data[:RAW_KEEP]))
         return
     metadata: dict[str, Any] = {"source": path}
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
         metadata["encoding"] = "utf-8"
     except UnicodeDecodeError:
         from resiliparse.parse.encoding import bytes_to_str, detect_encoding
@@ -427,4 +459,4 @@ def _read_txt(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
     yield Document(os.path.basename(path), text, metadata)
 
 
-__all__ = ["read_shard", "iter_raw"]
+__all__ = ["read_shard"]

@@ -21,9 +21,9 @@ Parquet file with the schema and no rows), so the set of output files never depe
 JSONL lines are ``orjson.dumps(doc.to_dict(with_drop))``, so :func:`thresher.io.readers.read_shard`
 reads them back as equal Documents. Output is byte-identical for the same documents (zstd level 3
 single-threaded, gzip with mtime 0). Lines are buffered and compressed in 8 MB blocks; a new zstd
-frame / gzip member starts every 64 MB of uncompressed data at a line boundary, so a large output
-file can itself be split by :func:`thresher.io.plan.plan_shards` (and costs well under 0.1 % of
-compression ratio).
+frame starts every 64 MB and a new gzip member every 8 MB of uncompressed data, at a line boundary,
+so a large output file can itself be split by :func:`thresher.io.plan.plan_shards` (at a cost well
+under 0.1 % of compression ratio).
 
 Parquet schema: ``id: string, text: string, metadata: string`` where ``metadata`` is the metadata dict
 as a JSON string. Metadata is heterogeneous (``signals`` differ by recipe, ``removed_lines`` is a
@@ -54,8 +54,11 @@ WriterCompression = Literal["zstd", "gzip", "none"]
 
 #: uncompressed bytes buffered before a compress-and-write call.
 BLOCK_BYTES = 8 << 20
-#: uncompressed bytes per zstd frame / gzip member (lets a reader split the file).
+#: uncompressed bytes per zstd frame / gzip member (lets the planner split the file; it looks for
+#: boundaries only when the first frame/member ends early, see thresher.io.plan). deflate's window is
+#: 32 KB, so 8 MB gzip members cost nothing in ratio; zstd level 3 has a 2 MB window.
 MEMBER_BYTES = 64 << 20
+GZIP_MEMBER_BYTES = 8 << 20
 #: text bytes (or documents) per Parquet row group.
 ROW_GROUP_BYTES = 64 << 20
 ROW_GROUP_DOCS = 50_000
@@ -122,7 +125,7 @@ class _JsonlSink:
             self._open_member()
         self.fh.write(self._zobj.compress(data))
         self.member_len += len(data)
-        if self.member_len >= MEMBER_BYTES:
+        if self.member_len >= (MEMBER_BYTES if self.compression == "zstd" else GZIP_MEMBER_BYTES):
             self._close_member()
 
     def _open_member(self) -> None:

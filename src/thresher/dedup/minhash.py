@@ -1,0 +1,467 @@
+"""MinHash LSH near-duplicate removal (step ``minhash``).
+
+Parameters and their published defaults
+---------------------------------------
+Shingles are word ``n_grams`` (5), each hashed with 64-bit xxh64 of the words joined by a space;
+the words are those datatrove uses: its ``simplify_text`` (see :mod:`thresher.dedup._norm`) then
+spaCy's English tokenizer (:mod:`thresher.text`, a spaCy-compatible re-implementation). A signature
+has ``bands * rows`` permutations, ``h(x) = ((a*x + b) mod 2**64) mod (2**61 - 1)``, with ``a, b``
+drawn from ``numpy.random.RandomState(seed)`` exactly as datatrove's ``MinhashDedupSignature``
+does; ``bands=14``, ``rows=8``, ``seed=1`` are datatrove's ``MinhashConfig`` defaults
+(``src/datatrove/pipeline/dedup/minhash.py``; FineWeb's setting): the LSH threshold is about
+``(1/14)**(1/8) ~= 0.72`` and a pair of Jaccard similarity 0.8 is caught with probability
+``1 - (1 - 0.8**8)**14 ~= 0.92``. With the same words, our signatures equal datatrove's.
+
+Phases and files (``W`` = the step's work folder)
+-------------------------------------------------
+``collect`` (per shard ``s``; memory bounded by the shard): shingles -> signatures, computed in
+fixed-size chunks of shingles (vectorised numpy, no per-permutation Python loop). Writes
+``W/collect/shard-s/``: ``sig.npy`` (m x bands*rows uint64, documents with shingles only),
+``vidx.npy`` (their index in the shard), ``bands.npy`` (bands x m: one 64-bit key per band, a mix
+of the band's ``rows`` values; band-major so a band task reads one contiguous row), ``weights.npy``,
+``ids.arrow``, ``meta.json``; with ``jaccard_threshold`` also each document's sorted shingle set.
+
+``decide``:
+
+1. ``bands``: ``bands * R`` tasks, one per (band, hash range). ``R`` is chosen from the number of
+   collected documents so that one task holds at most ``memory_mb`` (about 48 bytes per document).
+   A task reads its band's keys from every shard, keeps those in its hash range, sorts by
+   ``(key, position)`` and writes, for each bucket of two or more documents, the star edges
+   ``(first, other)``: ``k - 1`` edges for a bucket of ``k`` (never all pairs). With
+   ``jaccard_threshold`` an edge is kept only if the true Jaccard similarity of the two shingle sets
+   reaches it.
+2. ``cluster``: ``cluster_tasks`` tasks; task ``c`` takes the edge files ``t`` with
+   ``t % cluster_tasks == c`` and runs union-find (vectorised hook-and-shortcut, see
+   :func:`thresher.dedup._store.components`) on them, writing only a spanning forest: one edge
+   ``(node, smallest node of its component)`` per non-root node. The same pair found in 14 bands, or
+   a bucket of 1,000 copies seen in every band, collapses to at most one edge per document here.
+3. ``merge``: one task unions the forests (each at most one edge per duplicate document, so its
+   input is bounded by ``cluster_tasks x duplicates``, not by candidate pairs) and writes the
+   decision file: for every document of a cluster of 2+, the smallest position of the cluster (the
+   kept document: input shard, then place in shard) and the cluster size.
+
+``apply`` (per shard): marks duplicates with ``duplicate_of`` and ``similarity`` (the fraction of
+equal signature values with the kept document, the MinHash estimate of their Jaccard similarity);
+kept documents get ``cluster_id`` and ``cluster_size``.
+
+Every file is written with write-then-rename and depends only on the task's inputs, so rerunning any
+task (after a crash) gives byte-identical files. Documents with fewer than ``n_grams`` words have no
+shingles: they get no signature and are never matched.
+
+Extension points for subclasses (e.g. the spin-robust mode, :mod:`thresher.dedup.spin`):
+:meth:`MinhashDedup.shingles` (one document -> 1-D uint64 array; signatures, bands and clusters only
+see those arrays), :meth:`MinhashDedup.signatures`, ``collect`` (call ``super().collect`` and add
+files to ``ctx.shard_dir(shard)``), ``_verify(ctx, edges) -> bool mask`` (called on each band task's
+candidate edges when ``jaccard_threshold`` is set) and ``_fingerprint()`` (parameters recorded in
+``meta.json`` and checked by the decide phases).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from thresher.dedup._cluster import ClusterDedupStep, doc_weight
+from thresher.dedup._norm import simplify_text
+from thresher.dedup._store import (
+    IdLookup,
+    components,
+    decisions_from_groups,
+    load_json,
+    load_npy,
+    save_ids,
+    save_json,
+    save_npy,
+    split_pos,
+)
+from thresher.document import Document
+from thresher.errors import UsageError
+from thresher.steps.base import Batch, CorpusContext, register
+from thresher.text.words import split_words
+
+MERSENNE_61 = np.uint64((1 << 61) - 1)
+_SHIFT_61 = np.uint64(61)
+_MAX64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: bytes a band task holds per document of its range (key + position + sort index + copies).
+BAND_BYTES_PER_DOC = 48
+#: shingles hashed per signature chunk: (chunk x permutations) uint64 buffers stay cache-sized.
+SIGNATURE_CHUNK = 512
+
+
+# -- word splitting ----------------------------------------------------------------------------------
+
+
+def minhash_words(text: str) -> list[str]:
+    """The words datatrove's MinHash shingles are made of: ``simplify_text`` then spaCy's English words.
+
+    datatrove's ``MinhashDedupSignature`` tokenizes with ``load_word_tokenizer("en")`` (spaCy) whatever
+    the document's language; :func:`thresher.text.words.split_words` gives the same words.
+    """
+    return split_words(simplify_text(text))
+
+
+def ngram_hashes(words: Sequence[str], n: int) -> np.ndarray:
+    """xxh64 of each word n-gram joined by single spaces (datatrove's shingle hash), as uint64."""
+    count = len(words) - n + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    grams = map(" ".join, zip(*(words[i : i + count] for i in range(n))))
+    return np.fromiter(map(xxhash.xxh64_intdigest, grams), dtype=np.uint64, count=count)
+
+
+# -- signatures --------------------------------------------------------------------------------------
+
+
+def permutation_parameters(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``a`` and ``b`` of each permutation, drawn as datatrove's ``MinhashDedupSignature`` draws them."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(1, MERSENNE_61, dtype=np.uint64, size=(1, num_perm))
+    b = gen.randint(0, MERSENNE_61, dtype=np.uint64, size=(1, num_perm))
+    return a.reshape(-1), b.reshape(-1)
+
+
+def minhash_signatures(
+    shingles: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray, chunk: int = SIGNATURE_CHUNK
+) -> np.ndarray:
+    """MinHash signatures ``(len(shingles), len(a))`` of a batch of shingle arrays.
+
+    Each value is ``min over shingles x of ((a*x + b) mod 2**64) mod (2**61 - 1)``. The batch's
+    shingles are concatenated and processed in chunks of ``chunk`` rows whatever the documents'
+    sizes (memory ``2 x chunk x len(a) x 8`` bytes); the Mersenne modulus is a shift-and-add fold
+    instead of a division. Documents without shingles get all-ones rows (never used).
+    """
+    n, k = len(shingles), len(a)
+    out = np.full((n, k), _MAX64, dtype=np.uint64)
+    lengths = np.fromiter((len(s) for s in shingles), dtype=np.int64, count=n)
+    total = int(lengths.sum())
+    if total == 0:
+        return out
+    flat = np.concatenate([np.asarray(s, dtype=np.uint64).reshape(-1) for s in shingles])
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    docs = np.flatnonzero(lengths > 0)
+    starts, ends = offsets[docs], offsets[docs + 1]
+    rows = min(chunk, total)
+    a_col, b_col = a.reshape(-1, 1), b.reshape(-1, 1)
+    # permutation-major buffers (k x rows): every numpy loop runs over contiguous shingles
+    x_buf = np.empty((k, rows), dtype=np.uint64)
+    t_buf = np.empty((k, rows), dtype=np.uint64)
+    for lo in range(0, total, chunk):
+        hi = min(lo + chunk, total)
+        x, t = x_buf[:, : hi - lo], t_buf[:, : hi - lo]
+        np.multiply(a_col, flat[lo:hi], out=x)  # wraps mod 2**64, like datatrove's numpy code
+        x += b_col
+        np.bitwise_and(x, MERSENNE_61, out=t)  # x mod (2**61-1) = (x & p) + (x >> 61), then one
+        x >>= _SHIFT_61  # conditional subtraction, done as min(y, y - p) in wrapping arithmetic
+        x += t
+        np.subtract(x, MERSENNE_61, out=t)
+        np.minimum(x, t, out=x)
+        i0 = int(np.searchsorted(ends, lo, side="right"))
+        i1 = int(np.searchsorted(starts, hi, side="left"))
+        seg = np.maximum(starts[i0:i1], lo) - lo
+        mins = np.minimum.reduceat(x, seg, axis=1).T
+        target = docs[i0:i1]
+        out[target] = np.minimum(out[target], mins)
+    return out
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band: a multiply-xorshift mix of the band's ``rows`` values, ``(bands, n)``."""
+    sig = signatures.reshape(len(signatures), bands, rows)
+    key = np.full((len(signatures), bands), np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+    mult = np.uint64(0xBF58476D1CE4E5B9)
+    for j in range(rows):
+        key ^= sig[:, :, j]
+        key *= mult
+        key ^= key >> np.uint64(31)
+    return np.ascontiguousarray(key.T)
+
+
+# -- the step ----------------------------------------------------------------------------------------
+
+
+@register
+class MinhashDedup(ClusterDedupStep):
+    """Drop near-duplicate documents found by MinHash LSH, keeping the first of each cluster."""
+
+    name = "minhash"
+
+    def __init__(
+        self,
+        n_grams: int = 5,
+        bands: int = 14,
+        rows: int = 8,
+        seed: int = 1,
+        jaccard_threshold: float | None = None,
+        memory_mb: int = 1024,
+        cluster_tasks: int = 4,
+    ) -> None:
+        for label, value in (("n_grams", n_grams), ("bands", bands), ("rows", rows)):
+            if value < 1:
+                raise UsageError(f"minhash: {label} must be >= 1 (got {value})")
+        if jaccard_threshold is not None and not 0.0 < jaccard_threshold <= 1.0:
+            raise UsageError(f"minhash: jaccard_threshold must be in (0, 1] or null (got {jaccard_threshold})")
+        if memory_mb < 16:
+            raise UsageError(f"minhash: memory_mb must be at least 16 (got {memory_mb})")
+        if cluster_tasks < 1:
+            raise UsageError(f"minhash: cluster_tasks must be >= 1 (got {cluster_tasks})")
+        self.n_grams = n_grams
+        self.bands = bands
+        self.rows = rows
+        self.seed = seed
+        self.jaccard_threshold = jaccard_threshold
+        self.memory_mb = memory_mb
+        self.cluster_tasks = cluster_tasks
+        self._params: tuple[np.ndarray, np.ndarray] | None = None
+        self._plan: dict[Path, int] = {}
+
+    @property
+    def num_perm(self) -> int:
+        """Permutations per signature (``bands * rows``)."""
+        return self.bands * self.rows
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_params"] = None
+        state["_plan"] = {}
+        return state
+
+    # -- shingles and signatures (override points) ------------------------------------------------------
+
+    def shingles(self, doc: Document) -> np.ndarray:
+        """The document's shingle hashes (1-D uint64): xxh64 of its word ``n_grams``. Override to change."""
+        return ngram_hashes(minhash_words(doc.text), self.n_grams)
+
+    def signatures(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
+        """Signatures ``(len(shingles), num_perm)`` of a batch of shingle arrays."""
+        if self._params is None:
+            self._params = permutation_parameters(self.num_perm, self.seed)
+        return minhash_signatures(shingles, *self._params)
+
+    # -- collect ------------------------------------------------------------------------------------------
+
+    def collect(self, ctx: CorpusContext, shard: int, batches: Iterable[Batch]) -> None:
+        sig_parts: list[np.ndarray] = []
+        valid: list[int] = []
+        weights: list[int] = []
+        ids: list[str] = []
+        sets: list[np.ndarray] = []
+        pending: list[np.ndarray] = []
+        pending_rows = 0
+        for batch in batches:
+            for doc in batch:
+                sh = self.shingles(doc)
+                if len(sh):
+                    valid.append(len(ids))
+                    pending.append(sh)
+                    pending_rows += len(sh)
+                    if self.jaccard_threshold is not None:
+                        sets.append(np.unique(sh))
+                ids.append(doc.id)
+                weights.append(doc_weight(doc))
+                if pending_rows >= 64 * SIGNATURE_CHUNK:
+                    sig_parts.append(self.signatures(pending))
+                    pending, pending_rows = [], 0
+        if pending:
+            sig_parts.append(self.signatures(pending))
+        sigs = np.concatenate(sig_parts) if sig_parts else np.zeros((0, self.num_perm), dtype=np.uint64)
+        out = ctx.shard_dir(shard)
+        save_npy(out / "sig.npy", sigs)
+        save_npy(out / "vidx.npy", np.array(valid, dtype=np.uint32))
+        save_npy(out / "bands.npy", band_keys(sigs, self.bands, self.rows))
+        save_npy(out / "weights.npy", np.array(weights, dtype=np.uint32))
+        if self.jaccard_threshold is not None:
+            lengths = np.array([len(s) for s in sets], dtype=np.int64)
+            offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64)
+            save_npy(out / "shingles.npy", flat)
+            save_npy(out / "shingle_offsets.npy", offsets)
+        save_ids(out / "ids.arrow", ids)
+        save_json(out / "meta.json", {"docs": len(ids), "with_shingles": len(valid), **self._fingerprint()})
+
+    def _fingerprint(self) -> dict[str, Any]:
+        return {
+            "n_grams": self.n_grams,
+            "bands": self.bands,
+            "rows": self.rows,
+            "seed": self.seed,
+            "jaccard": self.jaccard_threshold is not None,
+        }
+
+    # -- decide -------------------------------------------------------------------------------------------
+
+    def ranges(self, ctx: CorpusContext) -> int:
+        """Hash ranges per band, so that one band task holds at most ``memory_mb`` (read from collect)."""
+        cached = self._plan.get(ctx.workdir)
+        if cached is not None:
+            return cached
+        total = 0
+        expected = self._fingerprint()
+        for shard in range(ctx.n_shards):
+            meta_path = ctx.workdir / "collect" / f"shard-{shard:05d}" / "meta.json"
+            if not meta_path.exists():
+                raise FileNotFoundError(f"minhash: {meta_path} is missing; run collect for shard {shard} first")
+            meta = load_json(meta_path)
+            if any(meta.get(k) != v for k, v in expected.items()):
+                raise UsageError(
+                    f"minhash: {meta_path} was collected with other parameters; "
+                    f"delete the work folder {ctx.workdir} and run again"
+                )
+            total += meta["with_shingles"]
+        n_ranges = max(1, math.ceil(total * BAND_BYTES_PER_DOC / (self.memory_mb * 2**20)))
+        self._plan[ctx.workdir] = n_ranges
+        return n_ranges
+
+    def decide_phases(self, ctx: CorpusContext) -> list[tuple[str, int]]:
+        n_edge_files = self.bands * self.ranges(ctx)
+        return [("bands", n_edge_files), ("cluster", min(self.cluster_tasks, n_edge_files)), ("merge", 1)]
+
+    def decide(self, ctx: CorpusContext, phase: str, task: int) -> None:
+        if phase == "bands":
+            self._decide_band(ctx, task)
+        elif phase == "cluster":
+            self._decide_cluster(ctx, task)
+        elif phase == "merge":
+            self._decide_merge(ctx)
+        else:
+            raise ValueError(f"minhash has no decide phase {phase!r}")
+
+    def _decide_band(self, ctx: CorpusContext, task: int) -> None:
+        n_ranges = self.ranges(ctx)
+        band, part = divmod(task, n_ranges)
+        keys_parts, pos_parts = [], []
+        for shard in range(ctx.n_shards):
+            folder = ctx.shard_dir(shard)
+            keys = np.array(load_npy(folder / "bands.npy", mmap=True)[band])
+            pos = (np.uint64(shard) << np.uint64(32)) | load_npy(folder / "vidx.npy").astype(np.uint64)
+            if n_ranges > 1:
+                sel = keys % np.uint64(n_ranges) == np.uint64(part)
+                keys, pos = keys[sel], pos[sel]
+            keys_parts.append(keys)
+            pos_parts.append(pos)
+        keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.uint64)
+        pos = np.concatenate(pos_parts) if pos_parts else np.zeros(0, dtype=np.uint64)
+        order = np.lexsort((pos, keys))
+        keys, pos = keys[order], pos[order]
+        same = keys[1:] == keys[:-1]
+        # star edges: each document that shares the previous one's key joins its bucket's first document
+        first = np.maximum.accumulate(np.where(np.concatenate([[True], ~same]), np.arange(len(keys)), 0))
+        members = np.flatnonzero(np.concatenate([[False], same]))
+        edges = np.stack([pos[first[members]], pos[members]], axis=1) if len(members) else np.zeros((0, 2), np.uint64)
+        if self.jaccard_threshold is not None and len(edges):
+            edges = edges[self._verify(ctx, edges)]
+        save_npy(ctx.phase_dir("bands") / f"edges-{task:05d}.npy", edges.astype(np.uint64))
+
+    def _verify(self, ctx: CorpusContext, edges: np.ndarray) -> np.ndarray:
+        """Keep edges whose two shingle sets have a Jaccard similarity of at least the threshold."""
+        sets = _ShingleSets(ctx)
+        keep = np.zeros(len(edges), dtype=bool)
+        for i, (u, v) in enumerate(edges.tolist()):
+            a, b = sets.get(u), sets.get(v)
+            inter = len(np.intersect1d(a, b, assume_unique=True))
+            union = len(a) + len(b) - inter
+            keep[i] = union > 0 and inter / union >= self.jaccard_threshold
+        return keep
+
+    def _decide_cluster(self, ctx: CorpusContext, task: int) -> None:
+        n_files = self.bands * self.ranges(ctx)
+        n_tasks = min(self.cluster_tasks, n_files)
+        folder = ctx.workdir / "decide" / "bands"
+        parts = [load_npy(folder / f"edges-{t:05d}.npy") for t in range(task, n_files, n_tasks)]
+        edges = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+        nodes, roots = components(edges[:, 0], edges[:, 1])
+        child = nodes != roots
+        forest = np.stack([nodes[child], roots[child]], axis=1)
+        save_npy(ctx.phase_dir("cluster") / f"forest-{task:03d}.npy", forest)
+
+    def _decide_merge(self, ctx: CorpusContext) -> None:
+        n_tasks = min(self.cluster_tasks, self.bands * self.ranges(ctx))
+        folder = ctx.workdir / "decide" / "cluster"
+        parts = [load_npy(folder / f"forest-{t:03d}.npy") for t in range(n_tasks)]
+        edges = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+        nodes, roots = components(edges[:, 0], edges[:, 1])
+        order = np.lexsort((nodes, roots))
+        nodes, roots = nodes[order], roots[order]
+        start = np.ones(len(nodes), dtype=bool)
+        start[1:] = roots[1:] != roots[:-1]
+        weights = np.ones(len(nodes), dtype=np.uint32)
+        shards, idx = split_pos(nodes)
+        for shard in np.unique(shards):
+            sel = shards == shard
+            weights[sel] = load_npy(ctx.shard_dir(int(shard)) / "weights.npy", mmap=True)[idx[sel]]
+        save_npy(ctx.phase_dir("merge") / "clusters.npy", decisions_from_groups(nodes, start, weights))
+
+    # -- apply ----------------------------------------------------------------------------------------------
+
+    def decision_files(self, ctx: CorpusContext) -> list[Path]:
+        return [ctx.workdir / "decide" / "merge" / "clusters.npy"]
+
+    def similarities(self, ctx: CorpusContext, shard: int, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0, dtype=np.float64)
+        sigs = _Signatures(ctx)
+        a = sigs.get(rows["pos"])
+        b = sigs.get(rows["rep"])
+        return (a == b).mean(axis=1)
+
+    def stats(self, ctx: CorpusContext) -> dict[str, Any]:
+        out = super().stats(ctx)
+        folder = ctx.workdir / "decide" / "bands"
+        out["candidate_edges"] = sum(len(np.load(p, mmap_mode="r")) for p in sorted(folder.glob("edges-*.npy")))
+        out["band_ranges"] = self.ranges(ctx)
+        return out
+
+
+class _Signatures:
+    """Signature rows by position, read from each shard's memory-mapped ``sig.npy``."""
+
+    def __init__(self, ctx: CorpusContext) -> None:
+        self._ctx = ctx
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, pos: np.ndarray) -> np.ndarray:
+        shards, idx = split_pos(np.asarray(pos, dtype=np.uint64))
+        out: np.ndarray | None = None
+        for shard in np.unique(shards):
+            if shard not in self._cache:
+                folder = self._ctx.shard_dir(int(shard))
+                self._cache[shard] = (load_npy(folder / "vidx.npy"), load_npy(folder / "sig.npy", mmap=True))
+            vidx, sig = self._cache[shard]
+            sel = np.flatnonzero(shards == shard)
+            rows = sig[np.searchsorted(vidx, idx[sel])]
+            if out is None:
+                out = np.zeros((len(pos), sig.shape[1]), dtype=np.uint64)
+            out[sel] = rows
+        assert out is not None
+        return out
+
+
+class _ShingleSets:
+    """Sorted shingle sets by position (only collected with ``jaccard_threshold``)."""
+
+    def __init__(self, ctx: CorpusContext) -> None:
+        self._ctx = ctx
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def get(self, pos: int) -> np.ndarray:
+        shard, idx = split_pos(pos)
+        if shard not in self._cache:
+            folder = self._ctx.shard_dir(shard)
+            self._cache[shard] = (
+                load_npy(folder / "vidx.npy"),
+                load_npy(folder / "shingle_offsets.npy"),
+                load_npy(folder / "shingles.npy", mmap=True),
+            )
+        vidx, offsets, flat = self._cache[shard]
+        row = int(np.searchsorted(vidx, idx))
+        return np.asarray(flat[offsets[row] : offsets[row + 1]])
+
+
+# IdLookup is re-exported for subclasses that annotate with ids in their own apply.
+__all__ = ["IdLookup", "MinhashDedup", "band_keys", "minhash_signatures", "minhash_words", "ngram_hashes"]
