@@ -72,7 +72,10 @@ def test_resume_after_killed_worker_gives_identical_output(corpus: Path, tmp_pat
         run([corpus], outdir, recipe, workers=2)
     assert not sentinel.exists()
     assert not (outdir / "stats.json").exists()
+    leftover = outdir / ".part-00002.jsonl.zst.tmp-99999"  # as a writer killed mid-file leaves it
+    leftover.write_bytes(b"half a file")
     result = run([corpus], outdir, recipe, workers=2)
+    assert not leftover.exists()
     reference = tmp_path / "clean"
     run([corpus], reference, recipe, workers=1)  # the sentinel is gone: nobody dies
     assert read_output(outdir) == read_output(reference)

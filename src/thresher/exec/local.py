@@ -25,7 +25,7 @@ import orjson
 from thresher.errors import ThresherError, UsageError
 from thresher.exec.layout import RunLayout
 from thresher.exec.shard import StageRunner
-from thresher.io.atomic import atomic_write_bytes
+from thresher.io.atomic import TEMP_MARK, atomic_write_bytes
 from thresher.io.base import ShardSpec
 from thresher.io.plan import plan_shards
 from thresher.recipe import Recipe
@@ -293,6 +293,14 @@ def _spec_size(spec: ShardSpec) -> int:
 # -- entry point -----------------------------------------------------------------------------------
 
 
+def _remove_stale_temp_files(layout: RunLayout) -> None:
+    """Delete temporary files a killed writer left behind (never a finished file: those were renamed)."""
+    for folder in (layout.outdir, layout.outdir / "rejected", layout.outdir / "bad"):
+        if folder.is_dir():
+            for path in folder.glob(f".*{TEMP_MARK}*"):
+                path.unlink(missing_ok=True)
+
+
 def _check_run_state(layout: RunLayout, recipe: Recipe, plan: list[ShardSpec]) -> None:
     state = {"recipe": recipe.fingerprint(), "plan": [s.to_dict() for s in plan]}
     if layout.run_file.exists():
@@ -302,6 +310,7 @@ def _check_run_state(layout: RunLayout, recipe: Recipe, plan: list[ShardSpec]) -
                 f"output folder {layout.outdir} holds a run with other inputs or another recipe; "
                 "use a new output folder (or delete this one) to start over"
             )
+        _remove_stale_temp_files(layout)
         return
     if layout.outdir.exists() and any(layout.outdir.iterdir()):
         raise UsageError(

@@ -7,10 +7,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+#: part of every temporary file name (``.NAME.tmp-PID``); a resumed run deletes such leftovers.
+TEMP_MARK = ".tmp-"
+
 
 def temp_name(path: Path) -> Path:
     """The temporary name a file is written under before it is renamed to ``path``."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
 
 
 @contextlib.contextmanager
