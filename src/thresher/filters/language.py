@@ -151,12 +151,14 @@ class LanguageFilter(Filter):
         todo = [i for i, t in enumerate(prepared) if t and not t.isspace()]
         if not todo:
             return out
-        batch = [prepared[i] for i in todo]
-        try:
-            labels, scores = self.model.predict(batch, k=-1, threshold=SCORE_FLOOR)
-        except (TypeError, UnicodeError, ValueError):  # lone surrogates in some text
-            labels, scores = self.model.predict([_scrub(t) for t in batch], k=-1, threshold=SCORE_FLOOR)
-        for i, labs, probs in zip(todo, labels, scores):
+        model = self.model
+        for i in todo:
+            # one text per call: the list form (`multilinePredict`) returns different shapes in the
+            # fastText builds on PyPI (fasttext-predict gives labels only), the single form agrees
+            try:
+                labs, probs = model.predict(prepared[i], k=-1, threshold=SCORE_FLOOR)
+            except (TypeError, UnicodeError, ValueError):  # lone surrogates
+                labs, probs = model.predict(_scrub(prepared[i]), k=-1, threshold=SCORE_FLOOR)
             # quantised scores can exceed 1 by a hair (1.00004): clip
             out[i] = {_code(lab): min(float(p), 1.0) for lab, p in zip(labs, probs)}
         return out
