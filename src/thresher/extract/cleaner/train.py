@@ -1,0 +1,135 @@
+"""Train the line cleaner's model: ``python -m thresher.extract.cleaner.train``.
+
+Where the data comes from (see :mod:`thresher.extract.cleaner.data` and the READMEs of the
+folders): the model is fitted on the 2,005 webcorpus pages that carry a ground-truth main text
+(``shared/data/webcorpus``; research/testing licences: the pages are read from the shared folder
+at training time and never copied into the repository; only the learned trees, small numeric
+arrays, are written to ``src/thresher/assets/cleaner/model.npz``). The decision threshold is chosen
+on the "tune" half of ``shared/data/extraction-bench/dev.jsonl.gz``; the "holdout" half is only
+scored and reported.
+
+Model: two stages of gradient-boosted trees. Stage 1 sees each line's own features and those of
+its neighbourhood (:func:`features.line_features`); stage 2 additionally sees stage-1
+probabilities of the neighbouring lines (:func:`features.stage2_features`). The pages are split
+in two folds by a hash of their id: stage 1 is fitted on fold A and stage 2 on fold B with stage-1
+predictions it did not train on, so stage 2 learns from honest neighbours.
+
+The "tune" pages of the extraction benchmark (never its "holdout" pages) are added to the training
+pages with weight ``--bench-weight`` (their labelling conventions are those the benchmark scores:
+article body only, no comments or teasers), and the threshold is chosen on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from thresher.extract.cleaner.data import Page, _stable_hash, bench_split, read_bench, read_webcorpus
+from thresher.extract.cleaner.evaluation import evaluate_pages
+from thresher.extract.cleaner.features import (
+    FEATURE_VERSION,
+    Layout,
+    batch_features,
+    feature_names,
+    stage2_features,
+)
+from thresher.extract.cleaner.model import TreeEnsemble, save_model, train_gbdt
+from thresher.extract.lines import LineCleaner
+
+REPO = Path(__file__).resolve().parents[4]
+DEFAULT_SHARED = REPO.parent / "shared"
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "assets" / "cleaner" / "model.npz"
+
+
+def _page_matrix(pages: list[Page]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stacked features, labels and page index of every line of ``pages``."""
+    xs = [batch_features([p.lines for p in pages[i : i + 100]])[0] for i in range(0, len(pages), 100)]
+    y = np.concatenate([np.asarray(p.labels, np.float64) for p in pages])
+    groups = np.repeat(np.arange(len(pages)), [len(p.lines) for p in pages])
+    return np.concatenate(xs), y, groups
+
+
+def _stage2_matrix(x1: np.ndarray, p1: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Stage-2 inputs: stage-1 features plus per-page context of the stage-1 probabilities."""
+    sizes = np.diff(np.flatnonzero(np.concatenate(([True], np.diff(groups) != 0, [True]))))
+    return np.concatenate([x1, stage2_features(p1, Layout(sizes))], axis=1)
+
+
+def _weights(groups: np.ndarray, page_weight: np.ndarray) -> np.ndarray:
+    """Per-line weights: a page counts like sqrt(its line count) times its page weight, so huge
+    pages do not dominate."""
+    sizes = np.bincount(groups)
+    return page_weight[groups] / np.sqrt(sizes[groups])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point (see ``--help``)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared data folder")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write model.npz")
+    ap.add_argument("--trees", type=int, default=150, help="trees of stage 1")
+    ap.add_argument("--trees2", type=int, default=100, help="trees of stage 2")
+    ap.add_argument("--depth", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=0.15)
+    ap.add_argument("--row-subsample", type=float, default=0.3)
+    ap.add_argument("--bench-weight", type=float, default=3.0, help="page weight of bench tune pages (0: off)")
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N webcorpus pages")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    t0 = time.time()
+    web = list(read_webcorpus(args.shared / "data" / "webcorpus", limit=args.limit))
+    bench = list(read_bench(args.shared / "data" / "extraction-bench" / "dev.jsonl.gz"))
+    tune = [p for p in bench if bench_split(p.id) == "tune"]
+    pages = web + (tune if args.bench_weight > 0 else [])
+    page_weight = np.array([1.0] * len(web) + [args.bench_weight] * (len(pages) - len(web)))
+    print(f"{len(web)} webcorpus pages, {sum(len(p.lines) for p in web)} lines "
+          f"({sum(sum(p.labels) for p in web)} content); {len(tune)} bench tune pages "
+          f"({time.time() - t0:.0f}s)", flush=True)
+
+    x1, y, groups = _page_matrix(pages)
+    w = _weights(groups, page_weight)
+    print(f"features {x1.shape} ({time.time() - t0:.0f}s)", flush=True)
+    params = dict(depth=args.depth, learning_rate=args.lr, row_subsample=args.row_subsample, seed=args.seed)
+    fold = np.array([_stable_hash(p.id) % 2 for p in pages])[groups]
+    a, b = fold == 0, fold == 1
+    stage1 = train_gbdt(x1[a], y[a], w[a], n_trees=args.trees, **params)
+    print(f"stage 1 done ({time.time() - t0:.0f}s)", flush=True)
+    p_b = stage1.predict_proba(x1[b])
+    x2 = _stage2_matrix(x1[b], p_b, groups[b])
+    stage2 = train_gbdt(x2, y[b], w[b], n_trees=args.trees2, **params)
+    print(f"stage 2 done ({time.time() - t0:.0f}s)", flush=True)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "feature_version": np.array([FEATURE_VERSION]),
+        "n_features": np.array([len(feature_names())]),
+        "threshold": np.array([0.5]),
+    }
+    save_model(args.out, [stage1, stage2], meta)  # saved first: choosing the threshold may be interrupted
+    threshold = choose_threshold([stage1, stage2], tune)
+    meta["threshold"] = np.array([threshold])
+    save_model(args.out, [stage1, stage2], meta)
+    print(f"threshold {threshold:.3f}; wrote {args.out} ({args.out.stat().st_size} bytes)")
+
+
+def choose_threshold(stages: list[TreeEnsemble], tune: list[Page]) -> float:
+    """The threshold maximising mean(line F1, char F1) over the tune pages (0.5 when none)."""
+    if not tune:
+        return 0.5
+    best, best_t = -1.0, 0.5
+    for t in np.arange(0.3, 0.8, 0.05):
+        cleaner = LineCleaner(threshold=float(t), stages=stages)
+        res = evaluate_pages(cleaner, tune)
+        score = (res["line_f1"] + res["char_f1"]) / 2
+        print(f"  threshold {t:.2f}: tune F1 lines {res['line_f1']:.4f} chars {res['char_f1']:.4f}", flush=True)
+        if score > best:
+            best, best_t = score, float(t)
+    return round(best_t, 3)
+
+
+if __name__ == "__main__":
+    main()

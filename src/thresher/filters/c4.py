@@ -1,0 +1,275 @@
+"""C4 filters (Raffel et al. 2020, "Exploring the Limits of Transfer Learning", section 2.2), as datatrove.
+
+Two steps with datatrove 0.10's decisions (``datatrove/pipeline/filters/c4_filters.py``, itself
+following TensorFlow Datasets' ``c4_utils.py``):
+
+``c4`` (datatrove's ``C4QualityFilter``): each line (``str.splitlines``) is stripped, then removed
+when it breaks a line rule, in this order (rule names are those recorded in
+``metadata["removed_lines"]``):
+
+1. ``too_long_word``: a whitespace-separated word longer than ``max_word_length`` (1000);
+2. wikipedia-style citations (``[1]``, ``[edit]``, ``[citation needed]``) are cut from the line;
+3. ``no_terminal_punct``: the line does not end in ``. ? ! " '`` or ends in ``...``
+   (``filter_no_terminal_punct``; FineWeb turns this rule off);
+4. ``too_few_words``: fewer than ``min_words_per_line`` (3) whitespace-separated words;
+5. the document is dropped (``lorem_ipsum``) when a remaining line contains "lorem ipsum";
+6. ``javascript``: the line contains "javascript";
+7. the document is dropped (``curly_bracket``) when a remaining line contains ``{``;
+8. ``policy``: the line contains a cookie / terms-of-use / privacy-policy phrase.
+
+The document is then dropped (``too_few_sentences``) when its kept lines hold fewer than
+``min_num_sentences`` (5) sentences (spaCy's rule-based sentencizer, re-implemented in
+:mod:`thresher.text.spacy_en`); otherwise its text becomes the kept lines joined by newlines, as
+datatrove does (so the lines are stripped and citations cut even when no line is removed).
+
+``c4_badwords`` (datatrove's ``C4BadWordsFilter``): drop documents containing a word of the
+"List of Dirty, Naughty, Obscene, and Otherwise Bad Words" (LDNOOBW) for the document's language
+(``metadata["language"]``, default ``en``), matched in lower case between non-word characters.
+Lists ship in ``thresher/assets/badwords/`` (LDNOOBW, CC-BY-4.0, the commit datatrove pins for
+English: 25e679f03d96baa721cde20db9944649e8d0a844); only English is shipped, other languages are
+kept and counted (``missing_language``) or raise, per ``fail_on_missing_language``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from thresher.document import Document
+from thresher.steps.base import Batch, Step, register
+from thresher.text.lines import splitlines
+from thresher.text.spacy_en import english_tokenizer, sentences_in_classes
+
+# datatrove c4_filters.py / TFDS c4_utils.py
+CITATION_REGEX = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+END_PUNCTUATION = (".", "?", "!", '"', "'")
+ELLIPSIS = "..."
+POLICY_SUBSTRINGS = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+
+_POLICY_RE = re.compile("|".join(re.escape(p) for p in POLICY_SUBSTRINGS))
+
+_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "badwords"
+# datatrove removes these allow-listed words from every list (common sub-words in ja / zh)
+_BADWORDS_ALLOWLIST = frozenset({"sm", "グロ", "女の子", "性"})
+# languages written without spaces: match anywhere (datatrove / TFDS)
+_NO_SPACE_LANGUAGES = ("ja", "th", "zh")
+
+
+@register
+class C4Quality(Step):
+    """C4's line rules (remove lines) and document rules (drop documents)."""
+
+    name = "c4"
+
+    def __init__(
+        self,
+        remove_citations: bool = True,
+        filter_no_terminal_punct: bool = True,
+        min_num_sentences: int = 5,
+        min_words_per_line: int = 3,
+        max_word_length: int = 1000,
+        filter_lorem_ipsum: bool = True,
+        filter_javascript: bool = True,
+        filter_curly_bracket: bool = True,
+        filter_policy: bool = True,
+        language: str = "en",
+    ) -> None:
+        """Defaults are C4's (as datatrove's); ``-1`` disables the numeric rules, as in datatrove."""
+        super().__init__()
+        if language != "en":
+            raise ValueError(f"c4 counts sentences for language 'en' only, got {language!r}")
+        self.remove_citations = remove_citations
+        self.filter_no_terminal_punct = filter_no_terminal_punct
+        self.min_num_sentences = min_num_sentences
+        self.min_words_per_line = min_words_per_line
+        self.max_word_length = max_word_length
+        self.filter_lorem_ipsum = filter_lorem_ipsum
+        self.filter_javascript = filter_javascript
+        self.filter_curly_bracket = filter_curly_bracket
+        self.filter_policy = filter_policy
+        self.language = language
+
+    def apply(
+        self, doc: Document
+    ) -> tuple[list[str], dict[int, str], tuple[str, str] | None, int, int | None]:
+        """Run the rules: kept lines, removed line index -> rule, document verdict, sentence count,
+        and the number of words of the kept lines when they were split (to count sentences)."""
+        tokenizer = english_tokenizer()
+        count = self.min_num_sentences != -1
+        n_words = 0
+        kept: list[str] = []
+        removed: dict[int, str] = {}
+        n_sentences = 0
+        for idx, raw in enumerate(splitlines(doc)):
+            line = raw.strip()
+            words = line.split()
+            if (
+                self.max_word_length != -1
+                and len(line) > self.max_word_length
+                and any(len(w) > self.max_word_length for w in words)
+            ):
+                removed[idx] = "too_long_word"
+                continue
+            if self.remove_citations and "[" in line:
+                line = CITATION_REGEX.sub("", line)
+            if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith(ELLIPSIS)):
+                removed[idx] = "no_terminal_punct"
+                continue
+            if len(words) < self.min_words_per_line:
+                removed[idx] = "too_few_words"
+                continue
+            lower = line.lower()
+            if self.filter_lorem_ipsum and "lorem ipsum" in lower:
+                return kept, removed, ("lorem_ipsum", raw[:200]), n_sentences, None
+            if self.filter_javascript and "javascript" in lower:
+                removed[idx] = "javascript"
+                continue
+            if self.filter_curly_bracket and "{" in line:
+                return kept, removed, ("curly_bracket", raw[:200]), n_sentences, None
+            if self.filter_policy and _POLICY_RE.search(lower):
+                removed[idx] = "policy"
+                continue
+            if count:
+                classes = tokenizer.token_classes(line)
+                n_sentences += sentences_in_classes(classes)
+                n_words += len(classes)
+            kept.append(line)
+        return kept, removed, None, n_sentences, (n_words if count else None)
+
+    def process(self, batch: Batch) -> Batch:
+        for doc in batch:
+            lines = splitlines(doc)
+            kept, removed, verdict, n_sentences, n_words = self.apply(doc)
+            doc.set_signals(
+                self.name,
+                {"lines": len(lines), "lines_removed": len(removed), "sentences": n_sentences},
+            )
+            if verdict is not None:
+                reason, line = verdict
+                doc.reject(self.name, reason, value=line, threshold=None)
+                continue
+            if n_sentences < self.min_num_sentences:
+                doc.reject(self.name, "too_few_sentences", value=n_sentences, threshold=self.min_num_sentences)
+                continue
+            for rule in removed.values():
+                self.count(f"lines_removed_{rule}")
+            doc.record_removed_lines(self.name, lines, removed)
+            new_text = "\n".join(kept).strip()
+            if new_text != doc.text:
+                doc.text = new_text
+                if n_words is not None:
+                    # the new text's words are its lines' words (no word spans a line break)
+                    doc.cache["word_count"] = n_words
+        return batch
+
+
+@cache
+def load_badwords(language: str) -> frozenset[str] | None:
+    """The shipped bad-word list of ``language`` (minus datatrove's allow-list), or ``None``."""
+    path = _ASSETS / f"{language}.txt"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8") as f:
+        words = {line.strip() for line in f}
+    return frozenset(words - _BADWORDS_ALLOWLIST)
+
+
+@cache
+def badwords_regex(language: str) -> re.Pattern[str] | None:
+    """The matcher of ``language``'s bad words: flanked by non-word characters (or anywhere for ja/th/zh).
+
+    Built as a prefix tree so the regex engine does not try every word at every position; it
+    accepts exactly the strings of datatrove's flat alternation.
+    """
+    words = load_badwords(language)
+    if words is None:
+        return None
+    body = _trie_pattern(sorted(words))
+    if language in _NO_SPACE_LANGUAGES:
+        return re.compile("(" + body + ")")
+    return re.compile(r"(?:\W|^)(" + body + r")(?:\W|$)")
+
+
+def _trie_pattern(words: list[str]) -> str:
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != ""]
+        if not branches:
+            return ""
+        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            return "(?:" + inner + ")?"
+        return inner
+
+    return build(trie)
+
+
+@register
+class C4BadWords(Step):
+    """Drop documents containing a word from the LDNOOBW list of their language."""
+
+    name = "c4_badwords"
+
+    def __init__(
+        self,
+        keep_fraction: float = 0.0,
+        fail_on_missing_language: bool = True,
+        seed: int | None = None,
+        default_language: str = "en",
+    ) -> None:
+        """``keep_fraction``: share of matching documents kept anyway.
+
+        The draw is a hash of ``seed`` and the document id (datatrove draws from one random stream
+        per worker), so the same documents are kept whatever the number of workers.
+        """
+        super().__init__()
+        if not 0.0 <= keep_fraction <= 1.0:
+            raise ValueError(f"keep_fraction must be between 0 and 1, got {keep_fraction!r}")
+        self.keep_fraction = keep_fraction
+        self.fail_on_missing_language = fail_on_missing_language
+        self.seed = seed
+        self.default_language = default_language
+
+    def _uniform(self, doc: Document) -> float:
+        return xxhash.xxh64_intdigest(f"{self.seed}\x00{doc.id}") / 2.0**64
+
+    def process(self, batch: Batch) -> Batch:
+        for doc in batch:
+            lang = doc.metadata.get("language") or self.default_language
+            regex = badwords_regex(lang)
+            if regex is None:
+                if self.fail_on_missing_language:
+                    raise ValueError(
+                        f"no bad-words list for language {lang!r} (shipped: "
+                        f"{', '.join(sorted(p.stem for p in _ASSETS.glob('*.txt')))}); "
+                        "set fail_on_missing_language: false to keep such documents"
+                    )
+                self.count(f"missing_language_{lang}")
+                continue
+            found = regex.search(doc.text.lower())
+            doc.set_signals(self.name, {"has_badword": int(found is not None)})
+            if found is None:
+                continue
+            if self.keep_fraction > 0.0 and self._uniform(doc) < self.keep_fraction:
+                self.count("kept_with_badwords")
+                continue
+            doc.reject(self.name, "badwords", value=found.group(1), threshold=None)
+        return batch

@@ -1,0 +1,140 @@
+"""Gopher repetition filter (Rae et al. 2021, "Scaling Language Models", table A1), as datatrove.
+
+Same decisions as datatrove 0.10's ``GopherRepetitionFilter``
+(``datatrove/pipeline/filters/gopher_repetition_filter.py``); rules are checked in its order and
+the first that fires is the drop reason (datatrove's reason names):
+
+=====================  ==========================================================  =========
+reason                 signal                                                      default
+=====================  ==========================================================  =========
+``dup_para_frac``      paragraphs (split on 2+ newlines) equal to an earlier one   > 0.30
+``dup_para_char_frac`` characters of those paragraphs / characters of the text     > 0.20
+``dup_line_frac``      lines (split on newline runs) equal to an earlier one       > 0.30
+``dup_line_char_frac`` characters of those lines / characters of the text          > 0.20
+``top_{n}_gram``       count x length of the most frequent word n-gram / chars     n=2: 0.20,
+                                                                                   3: 0.18,
+                                                                                   4: 0.16
+``duplicated_{n}_n_grams`` characters in repeated n-grams / chars                  n=5: 0.15
+                                                                                   ... 10: 0.10
+=====================  ==========================================================  =========
+
+Words are datatrove's English words (:func:`thresher.text.words.words`), shared with the other
+filters through the document cache. An empty text is dropped with reason ``empty`` (as datatrove).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from thresher.document import Document
+from thresher.steps.base import Filter, register
+from thresher.text import ngrams
+from thresher.text.lines import line_runs, paragraphs
+from thresher.text.vocab import doc_word_ids, mix64, vocabulary
+from thresher.text.words import words as doc_words
+
+# Gopher paper, table A1 (as datatrove's defaults)
+DEFAULT_TOP_N_GRAMS: tuple[tuple[int, float], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))
+DEFAULT_DUP_N_GRAMS: tuple[tuple[int, float], ...] = (
+    (5, 0.15),
+    (6, 0.14),
+    (7, 0.13),
+    (8, 0.12),
+    (9, 0.11),
+    (10, 0.10),
+)
+
+
+def _pairs(value: Sequence[Sequence[float]] | dict[int, float] | None) -> tuple[tuple[int, float], ...]:
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, dict) else value
+    out = []
+    for item in items:
+        n, frac = item
+        if int(n) < 1:
+            raise ValueError(f"n-gram sizes must be >= 1, got {n!r}")
+        out.append((int(n), float(frac)))
+    return tuple(out)
+
+
+@register
+class GopherRepetition(Filter):
+    """Drop documents with too many repeated lines, paragraphs or word n-grams (Gopher, table A1)."""
+
+    name = "gopher_repetition"
+
+    def __init__(
+        self,
+        dup_line_frac: float | None = 0.3,
+        dup_para_frac: float | None = 0.3,
+        dup_line_char_frac: float | None = 0.2,
+        dup_para_char_frac: float | None = 0.2,
+        top_n_grams: Sequence[Sequence[float]] | dict[int, float] | None = DEFAULT_TOP_N_GRAMS,
+        dup_n_grams: Sequence[Sequence[float]] | dict[int, float] | None = DEFAULT_DUP_N_GRAMS,
+        language: str = "en",
+    ) -> None:
+        """Thresholds are maxima (a value above drops); ``None`` (or 0) disables a rule.
+
+        ``top_n_grams`` / ``dup_n_grams`` are ``[[n, max_fraction], ...]`` (or ``{n: fraction}``).
+        """
+        super().__init__()
+        if language != "en":
+            raise ValueError(f"gopher_repetition splits words for language 'en' only, got {language!r}")
+        self.dup_line_frac = dup_line_frac
+        self.dup_para_frac = dup_para_frac
+        self.dup_line_char_frac = dup_line_char_frac
+        self.dup_para_char_frac = dup_para_char_frac
+        self.top_n_grams = _pairs(top_n_grams)
+        self.dup_n_grams = _pairs(dup_n_grams)
+        self.language = language
+
+    def score(self, doc: Document) -> dict[str, float]:
+        text = doc.text
+        n_chars = len(text)
+        if n_chars == 0:
+            return {"n_chars": 0}
+        paras = paragraphs(doc)
+        para_dups, para_dup_chars = ngrams.find_duplicates(paras)
+        lines = line_runs(doc)
+        line_dups, line_dup_chars = ngrams.find_duplicates(lines)
+        signals: dict[str, float] = {
+            "n_chars": n_chars,
+            "dup_para_frac": para_dups / len(paras),
+            "dup_para_char_frac": para_dup_chars / n_chars,
+            "dup_line_frac": line_dups / len(lines),
+            "dup_line_char_frac": line_dup_chars / n_chars,
+        }
+        words = doc_words(doc)
+        ids = doc_word_ids(doc, words)
+        lengths = vocabulary().feature("length", len)[ids]
+        top, dup = ngrams.ngram_repetition(
+            words, [n for n, _ in self.top_n_grams], [n for n, _ in self.dup_n_grams], mix64(ids), lengths
+        )
+        for n, chars in sorted(top.items()):
+            signals[f"top_{n}_gram_char_frac"] = chars / n_chars
+        for n, chars in sorted(dup.items()):
+            signals[f"dup_{n}_gram_char_frac"] = chars / n_chars
+        return signals
+
+    def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
+        if not signals.get("n_chars"):
+            return "empty", {"value": 0, "threshold": None}
+        for reason, threshold in (
+            ("dup_para_frac", self.dup_para_frac),
+            ("dup_para_char_frac", self.dup_para_char_frac),
+            ("dup_line_frac", self.dup_line_frac),
+            ("dup_line_char_frac", self.dup_line_char_frac),
+        ):
+            if threshold and signals[reason] > threshold:
+                return reason, {"value": signals[reason], "threshold": threshold}
+        for n, frac in self.top_n_grams:
+            value = signals.get(f"top_{n}_gram_char_frac")
+            if value is not None and value > frac:
+                return f"top_{n}_gram", {"value": value, "threshold": frac}
+        for n, frac in self.dup_n_grams:
+            value = signals.get(f"dup_{n}_gram_char_frac", 0.0)
+            if value > frac:
+                return f"duplicated_{n}_n_grams", {"value": value, "threshold": frac}
+        return None

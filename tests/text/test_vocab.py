@@ -1,0 +1,29 @@
+"""The per-process vocabulary: stable ids within a generation, recomputed after a reset."""
+
+from __future__ import annotations
+
+from thresher.document import Document
+from thresher.text import vocab
+from thresher.text.words import words
+
+
+def test_ids_features_and_generation_reset(monkeypatch) -> None:
+    v = vocab.Vocabulary()
+    ids = v.ids(["a", "bb", "a", "ccc"])
+    assert ids.tolist()[0] == ids.tolist()[2] != ids.tolist()[1]
+    assert v.feature("length", len)[ids].tolist() == [1, 2, 1, 3]
+    monkeypatch.setattr(vocab, "MAX_TOKENS", 2)
+    gen = v.generation
+    again = v.ids(["ccc"])
+    assert v.generation == gen + 1 and again.tolist() == [0]
+    assert v.feature("length", len)[again].tolist() == [3]
+
+
+def test_doc_ids_recomputed_for_a_new_generation(monkeypatch) -> None:
+    monkeypatch.setattr(vocab, "_VOCAB", vocab.Vocabulary())
+    doc = Document("d", "one two one")
+    first = vocab.doc_word_ids(doc, words(doc))
+    assert vocab.doc_word_ids(doc, words(doc)) is first
+    vocab._VOCAB._reset()
+    second = vocab.doc_word_ids(doc, words(doc))
+    assert second is not first and second[0] == second[2]
