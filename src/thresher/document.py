@@ -10,6 +10,7 @@ Metadata keys used across steps (all optional):
 - ``signals``: ``{"<step>.<signal>": number}``, every value a step computed
 - ``removed_lines``: ``[{"step", "rule", "line", "text"}]``, one entry per line a step removed
 - ``cluster_id``, ``cluster_size``, ``duplicate_of``, ``similarity`` (deduplication)
+- ``empty_reason``: why a step left the text empty (e.g. every line was boilerplate)
 
 A step that rejects a document sets :attr:`Document.drop`; the pipeline then moves the document
 to the rejected output, with ``metadata["dropped"]`` holding the step, the reason and the value
