@@ -154,14 +154,16 @@ def eval_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--methods", default=None, help="Comma-separated methods to run [default: all].")
-def eval_boilerplate(file: Path, as_json: bool, methods: str | None) -> None:
+@click.option("--split", type=click.Choice(["tune", "holdout", "all"]), default=None,
+              help="Only this part of the pages [default: report tune, holdout and all side by side].")
+def eval_boilerplate(file: Path, as_json: bool, methods: str | None, split: str | None) -> None:
     """Precision/recall/F1 of main-content lines on a line-labelled benchmark file."""
     try:
         if not file.exists():
             raise click.UsageError(f"benchmark file {file} not found")
         from thresher.extract.evaluate import evaluate_boilerplate, format_table
 
-        result = evaluate_boilerplate(file, methods=methods.split(",") if methods else None)
+        result = evaluate_boilerplate(file, methods=methods.split(",") if methods else None, split=split)
         if as_json:
             click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         else:
