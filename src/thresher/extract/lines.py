@@ -22,6 +22,7 @@ document: a page that is all boilerplate comes out with empty text and
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,12 +43,13 @@ _B = BASE_INDEX
 #: lines longer than this are cut for feature computation only (a 10 MB line costs as much as 100k chars)
 _FEATURE_LINE_CAP = 100_000
 #: rows per tree-ensemble call (bounds memory on a 100k-line page)
-_CHUNK = 512
+_CHUNK = 256
 
+#: a line that is only an advertisement label; matched over many lines joined by "\n" at once
 _AD_LINE = re.compile(
-    r"^\W*(?:advertisements?|advertising|sponsored|anzeige|werbung|publicité|publicidad|pubblicità"
-    r"|ads?|ad choices|story continues below advertisement|continue reading below)\W*$",
-    re.IGNORECASE,
+    r"^[^\w\n]*(?:advertisements?|advertising|sponsored|anzeige|werbung|publicité|publicidad|pubblicità"
+    r"|ads?|ad choices|story continues below advertisement|continue reading below)[^\w\n]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -90,6 +92,21 @@ def _predict(model: TreeEnsemble, x: np.ndarray) -> np.ndarray:
     return np.concatenate([model.predict_proba(x[i : i + _CHUNK]) for i in range(0, len(x), _CHUNK)])
 
 
+def _ad_lines(lines: list[str], candidate: np.ndarray) -> np.ndarray:
+    """Which ``lines`` are advertisement labels, testing only the ``candidate`` lines (one regex scan
+    over the candidates joined by newlines)."""
+    out = np.zeros(len(lines), bool)
+    cand = np.flatnonzero(candidate)
+    if len(cand) == 0:
+        return out
+    sub = [lines[i] for i in cand]
+    starts = np.cumsum([0] + [len(line) + 1 for line in sub[:-1]])
+    hits = [m.start() for m in _AD_LINE.finditer("\n".join(sub))]
+    if hits:
+        out[cand[np.searchsorted(starts, hits, side="right") - 1]] = True
+    return out
+
+
 class LineCleaner:
     """Classifies the lines of documents as content or boilerplate (the engine behind ``clean_lines``)."""
 
@@ -111,27 +128,30 @@ class LineCleaner:
         """For each document (its stripped non-empty lines): keep mask, probabilities, removal rules.
 
         Features and both model stages run over the whole batch at once."""
-        capped = [[line[:_FEATURE_LINE_CAP] for line in lines] for lines in docs_lines]
+        cap = _FEATURE_LINE_CAP
+        capped = [
+            lines if max(map(len, lines), default=0) <= cap else [line[:cap] for line in lines]
+            for lines in docs_lines
+        ]
         x1, layout = batch_features(capped)
         if layout.n == 0:
             return [(np.zeros(0, bool), np.zeros(0), {}) for _ in docs_lines]
         p1 = _predict(self.stages[0], x1)
         x2 = np.concatenate([x1, stage2_features(p1, layout)], axis=1)
         p2 = _predict(self.stages[1], x2)
+        ad = _ad_lines([line for lines in docs_lines for line in lines], x1[:, _B["log_words"]] < np.log1p(8))
         bounds = np.cumsum(layout.sizes)[:-1]
         return [
-            self._decide(lines, f, p)
-            for lines, f, p in zip(docs_lines, np.split(x1, bounds), np.split(p2, bounds))
+            self._decide(lines, f, p, a)
+            for lines, f, p, a in zip(docs_lines, np.split(x1, bounds), np.split(p2, bounds), np.split(ad, bounds))
         ]
 
-    def _decide(self, lines: list[str], f: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    def _decide(
+        self, lines: list[str], f: np.ndarray, p: np.ndarray, ad: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
         keep = p >= self.threshold
         rules: dict[int, str] = {}
         no_text = f[:, _B["no_tokens"]] > 0
-        short = f[:, _B["log_words"]] < np.log1p(8)
-        ad = np.zeros(len(lines), bool)
-        for i in np.flatnonzero(short):
-            ad[i] = _AD_LINE.match(lines[i]) is not None
         dated = np.zeros(len(lines), bool)
         for i in np.flatnonzero((f[:, _B["kw_date"]] > 0) & (f[:, _B["log_words"]] < np.log1p(30))):
             dated[i] = _DATED_TITLE.search(lines[i][-40:]) is not None
@@ -195,17 +215,12 @@ class LineCleaner:
 def split_lines(text: str) -> tuple[list[str], list[int], list[bool]]:
     """The document's lines: stripped non-empty lines, their index among all lines, and for each one
     whether a blank line precedes it."""
-    out, index, blank_before = [], [], []
-    blank = False
-    for i, raw in enumerate(text.split("\n")):
-        line = raw.strip()
-        if not line:
-            blank = True
-            continue
-        out.append(line)
-        index.append(i)
-        blank_before.append(blank)
-        blank = False
+    stripped = [raw.strip() for raw in text.split("\n")]
+    index = [i for i, line in enumerate(stripped) if line]
+    out = [stripped[i] for i in index]
+    # a blank line precedes a line when its index is more than one past the previous kept line's
+    gaps = np.diff(np.asarray([-1] + index)) > 1
+    blank_before = gaps.tolist()
     return out, index, blank_before
 
 
@@ -255,8 +270,8 @@ class CleanLines(Step):
                 kept_parts.append(lines[k])
             n_kept = int(keep.sum())
             self.count("lines_removed", len(lines) - n_kept)
-            for rule in rules.values():
-                self.count(f"removed_{rule.split(':')[0]}")
+            for rule, k in Counter(rule.partition(":")[0] for rule in rules.values()).items():
+                self.count(f"removed_{rule}", k)
             if rules:
                 all_lines = doc.text.split("\n")
                 doc.record_removed_lines(self.name, all_lines, {index[i]: r for i, r in rules.items()})

@@ -23,6 +23,8 @@ FEATURE_VERSION = 2
 _CLOSERS = "\"'”’»)]」』"
 _SENT_END = frozenset(".!?…。！？")
 _BULLET_CPS = np.array([ord(c) for c in "-–—•·*▪►▸●○◦‣+"], np.uint32)
+_CLOSER_CPS = np.array([ord(c) for c in _CLOSERS], np.uint32)
+_SENT_END_CPS = np.array([ord(c) for c in _SENT_END], np.uint32)
 _URL = re.compile(r"://|www\.|@")
 
 # character classes (bit flags) of every code point of the basic multilingual plane
@@ -193,7 +195,7 @@ def base_features(lines: list[str], layout: Layout | None = None) -> np.ndarray:
     f = np.zeros((n, len(BASE_NAMES)), np.float64)
     if n == 0:
         return f
-    chars = np.fromiter((len(line) for line in lines), np.int64, n)
+    chars = np.fromiter(map(len, lines), np.int64, n)
     joined = "\n".join(lines)
     starts = np.concatenate(([0], np.cumsum(chars[:-1] + 1)))
 
@@ -272,13 +274,21 @@ def base_features(lines: list[str], layout: Layout | None = None) -> np.ndarray:
     if url_pos:
         kw[gi["url"]] = np.bincount(np.searchsorted(starts, url_pos, side="right") - 1, minlength=n) > 0
 
-    ends_sent = np.fromiter((line.rstrip(_CLOSERS)[-1:] in _SENT_END for line in lines), np.float64, n)
-    ends_colon = np.fromiter((line[-1] == ":" for line in lines), np.float64, n)
+    # last character of each line once closing quotes/brackets are stripped (-1 when nothing is left)
+    ends = starts + chars - 1
+    last = ends.copy()
+    while True:
+        closing = (last >= starts) & np.isin(cp[np.maximum(last, 0)], _CLOSER_CPS)
+        if not closing.any():
+            break
+        last -= closing
+    ends_sent = ((last >= starts) & np.isin(cp[np.maximum(last, 0)], _SENT_END_CPS)).astype(np.float64)
+    ends_colon = (cp[ends] == 58).astype(np.float64)
     second = np.minimum(starts + 1, len(cls) - 1)
     bullet = np.isin(cp[starts], _BULLET_CPS) & (chars >= 2) & ((cls[second] & _SPACE) > 0)
     first_upper = (cls[starts] & _UPPER) > 0
     counts = Counter(lines)
-    dup = np.fromiter((counts[line] - 1 for line in lines), np.float64, n)
+    dup = np.fromiter(map(counts.__getitem__, lines), np.float64, n) - 1.0
     if layout is not None and len(layout.sizes) > 1 and dup.any():
         # repeats are counted within a document: recount the repeated lines per document
         rep = np.flatnonzero(dup > 0)
@@ -411,7 +421,7 @@ def batch_features(docs: list[list[str]]) -> tuple[np.ndarray, Layout]:
 
     idx = layout.pos.astype(np.float64)
     n_doc = layout.n_doc.astype(np.float64)
-    chars = np.fromiter((len(line) for line in all_lines), np.int64, n)
+    chars = np.fromiter(map(len, all_lines), np.int64, n)
     charsf = chars.astype(np.float64)
     prose = base[:, _B["prose"]] > 0
     short = base[:, _B["log_words"]] < np.log1p(5)

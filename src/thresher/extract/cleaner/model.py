@@ -46,12 +46,15 @@ class TreeEnsemble:
         thr = self.threshold.ravel()
         tree_off = np.arange(n_trees, dtype=np.intp) * n_internal
         row_off = (np.arange(n, dtype=np.intp) * x.shape[1])[:, None]
-        node = np.zeros((n, n_trees), np.intp)
-        for _ in range(self.depth):
+        # the root level needs no node lookup: one gather of every tree's root feature
+        node = 1 + (xf.take(row_off + self.feature[:, 0], mode="clip") > self.threshold[:, 0])
+        for _ in range(self.depth - 1):
             k = node + tree_off
-            node = 2 * node + 1 + (xf.take(row_off + feat.take(k)) > thr.take(k))
+            # indices are in range by construction: mode="clip" skips numpy's bounds error path
+            go = xf.take(row_off + feat.take(k, mode="clip"), mode="clip") > thr.take(k, mode="clip")
+            node = 2 * node + 1 + go
         leaves = node - n_internal + np.arange(n_trees, dtype=np.intp) * n_leaves
-        return self.base + self.leaf.ravel().take(leaves).sum(axis=1, dtype=np.float64)
+        return self.base + self.leaf.ravel().take(leaves, mode="clip").sum(axis=1, dtype=np.float64)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for every row of ``x``."""
