@@ -10,7 +10,7 @@ Prints wall and CPU seconds, documents/s and MB/s (UTF-8 bytes of the input text
 same documents with the same final text, and the peak Python heap of each side (tracemalloc, on a
 separate pass over the first ``--memory-docs`` pages, because tracing slows everything down).
 
-    python benchmarks/filters.py [--limit N] [--batch-size 1000] [--memory-docs 200]
+    python benchmarks/filters.py [--limit N] [--batch-size 1000] [--memory-docs 200] [--thresher-only]
 
 Thresher's word splitter caches the tokenization of whitespace-separated chunks; the run starts
 with an empty cache, so its cost is included. Figures depend on machine load.
@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N English pages only")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--memory-docs", type=int, default=200, help="pages for the tracemalloc pass (0: skip)")
+    parser.add_argument("--thresher-only", action="store_true",
+                        help="time Thresher's chain only (for profiling; no datatrove run, no ratio)")
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"data not found: {args.data} (pass --data)", file=sys.stderr)
@@ -110,11 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     from thresher.text.spacy_en import english_tokenizer
 
     english_tokenizer()._cache.clear()
-    run_datatrove(warm)  # loads spaCy
+    if not args.thresher_only:
+        run_datatrove(warm)  # loads spaCy
 
     t0, c0 = time.perf_counter(), time.process_time()
     th_kept = run_thresher(pages, args.batch_size)
     th_s, th_cpu = time.perf_counter() - t0, time.process_time() - c0
+    if args.thresher_only:
+        print(f"thresher: {th_s:.2f} wall s, {th_cpu:.2f} cpu s, {len(pages) / th_cpu:.1f} docs/s, "
+              f"{mb / th_cpu:.3f} MB/s, kept {len(th_kept)}")
+        return 0
     t0, c0 = time.perf_counter(), time.process_time()
     dt_kept = run_datatrove(pages)
     dt_s, dt_cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from collections import Counter
+from pathlib import Path
 
 from thresher.text.ngrams import find_duplicates, ngram_repetition
+from thresher.text.words import split_words
 
 
 def _top_reference(words: list[str], n: int) -> int | None:
@@ -43,6 +47,40 @@ def test_matches_reference_on_random_repetitive_texts() -> None:
             assert top.get(n) == _top_reference(words, n), (words, n)
         for n in range(5, 11):
             assert dup[n] == _dup_reference(words, n), (words, n)
+
+
+def test_walk_when_first_occurrences_are_jumped_over() -> None:
+    # periodic texts make the walk jump over the first occurrence of later n-grams (the case the
+    # vectorised walk has to look up its skipped ranges for)
+    rng = random.Random(11)
+    for _ in range(300):
+        period = [rng.choice("abcd") for _ in range(rng.randint(1, 7))]
+        words = (period * 30)[: rng.randint(0, 120)]
+        for _ in range(rng.randint(0, 4)):  # break the period here and there
+            if words:
+                words[rng.randrange(len(words))] = rng.choice("abcdz")
+        _, dup = ngram_repetition(words, [], range(1, 11))
+        for n in range(1, 11):
+            assert dup[n] == _dup_reference(words, n), (words, n)
+
+
+def test_matches_reference_on_real_pages(webcorpus_path: Path) -> None:
+    pages = 0
+    with gzip.open(webcorpus_path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec.get("lang") != "en" or not rec.get("text"):
+                continue
+            words = split_words(rec["text"])
+            top, dup = ngram_repetition(words, [2, 3, 4], range(5, 11))
+            for n in (2, 3, 4):
+                assert top.get(n) == _top_reference(words, n), (rec["id"], n)
+            for n in range(5, 11):
+                assert dup[n] == _dup_reference(words, n), (rec["id"], n)
+            pages += 1
+            if pages == 40:
+                break
+    assert pages == 40
 
 
 def test_find_duplicates_counts_items_and_characters() -> None:

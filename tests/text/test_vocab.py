@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from thresher.document import Document
 from thresher.text import vocab
 from thresher.text.words import words
@@ -27,3 +29,19 @@ def test_doc_ids_recomputed_for_a_new_generation(monkeypatch) -> None:
     vocab._VOCAB._reset()
     second = vocab.doc_word_ids(doc, words(doc))
     assert second is not first and second[0] == second[2]
+
+
+def test_feature_grows_across_many_extensions() -> None:
+    v = vocab.Vocabulary()
+    assert v.feature("length", len).tolist() == []
+    rng = random.Random(3)
+    views = []
+    for _ in range(60):  # enough new tokens to outgrow the feature buffer several times
+        tokens = ["w" * rng.randint(1, 9) + str(rng.randint(0, 5000)) for _ in range(rng.randint(0, 400))]
+        ids = v.ids(tokens)
+        lengths = v.feature("length", len)
+        assert lengths[ids].tolist() == [len(t) for t in tokens]
+        assert lengths.tolist() == [len(t) for t in v.tokens]
+        views.append(lengths)
+    # arrays handed out earlier keep their values
+    assert all(a.tolist() == [len(t) for t in v.tokens[: len(a)]] for a in views)

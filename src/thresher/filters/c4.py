@@ -121,8 +121,10 @@ class C4Quality(Step):
             ):
                 removed[idx] = "too_long_word"
                 continue
+            chunks = words  # the whitespace chunks of `line` as it is kept
             if self.remove_citations and "[" in line:
                 line = CITATION_REGEX.sub("", line)
+                chunks = None
             if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith(ELLIPSIS)):
                 removed[idx] = "no_terminal_punct"
                 continue
@@ -141,7 +143,7 @@ class C4Quality(Step):
                 removed[idx] = "policy"
                 continue
             if count:
-                classes = tokenizer.token_classes(line)
+                classes = tokenizer.chunk_classes(line.split() if chunks is None else chunks)
                 n_sentences += sentences_in_classes(classes)
                 n_words += len(classes)
             kept.append(line)

@@ -29,6 +29,7 @@ move the list ratio across 0.3 (it only counts words), see the parity notes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any, Literal
 
 from thresher.document import Document
@@ -103,9 +104,8 @@ class FineWebQuality(Filter):
         ratio_lines = all_lines if self.compat == "fineweb2024" else lines
         n = len(ratio_lines)
         stop_chars = self.stop_chars
-        punct = sum(1 for line in ratio_lines if line.endswith(stop_chars)) / n
-        limit = self.short_line_length
-        short = sum(1 for line in ratio_lines if len(line) <= limit) / n
+        punct = sum(map(str.endswith, ratio_lines, repeat(stop_chars))) / n
+        short = sum(map(self.short_line_length.__ge__, map(len, ratio_lines))) / n
         n_chars = len(text) - len(all_lines) + 1  # len(text.replace("\n", ""))
         dup = find_duplicates(lines)[1] / n_chars if n_chars else 0.0
         if self.word_splitter == "nltk":

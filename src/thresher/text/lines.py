@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from thresher.document import Document
 
 _ASSETS = Path(__file__).resolve().parents[1] / "assets"
-_NEWLINES = re.compile("\n+")
 _PARAGRAPHS = re.compile(r"\n{2,}")
 
 
@@ -44,7 +43,20 @@ def line_runs(doc: Document) -> list[str]:
     """The text split on runs of ``\\n`` (Gopher repetition's lines), cached."""
     out = doc.cache.get("line_runs")
     if out is None:
-        out = doc.cache["line_runs"] = _NEWLINES.split(doc.text)
+        out = doc.cache["line_runs"] = split_newline_runs(doc.text)
+    return out
+
+
+def split_newline_runs(text: str) -> list[str]:
+    """``re.split("\\n+", text)`` with ``str.split`` (empty items only at the ends, as the regex)."""
+    parts = text.split("\n")
+    if "\n\n" not in text:
+        return parts
+    out = list(filter(None, parts))
+    if text.startswith("\n"):
+        out.insert(0, "")
+    if text.endswith("\n"):
+        out.append("")
     return out
 
 
@@ -52,7 +64,8 @@ def paragraphs(doc: Document) -> list[str]:
     """The stripped text split on two or more ``\\n`` (Gopher repetition's paragraphs), cached."""
     out = doc.cache.get("paragraphs")
     if out is None:
-        out = doc.cache["paragraphs"] = _PARAGRAPHS.split(doc.text.strip())
+        text = doc.text.strip()
+        out = doc.cache["paragraphs"] = _PARAGRAPHS.split(text) if "\n\n" in text else [text]
     return out
 
 

@@ -127,28 +127,38 @@ def _walk(cand: np.ndarray, keys: np.ndarray, firsts: np.ndarray, cum: np.ndarra
     """datatrove's skip-ahead duplicate walk, visiting only the later occurrences of repeated n-grams.
 
     ``cand``: positions (ascending) whose n-gram occurred before; ``keys``: their n-gram ids;
-    ``firsts``: the position of each one's first occurrence.
+    ``firsts``: the position of each one's first occurrence. After a duplicate at ``c`` the walk
+    resumes at the first candidate at or after ``c + n`` (found for all candidates at once with
+    ``searchsorted``), so candidates it jumps over cost nothing.
     """
+    if len(cand) == 0:
+        return 0
+    resume = np.searchsorted(cand, cand + n).tolist()  # next candidate index after a jump
+    chars = (cum[cand + n] - cum[cand]).tolist()
+    cand_l, keys_l, firsts_l = cand.tolist(), keys.tolist(), firsts.tolist()
     repeated = 0
-    pos = 0  # next position the walk visits
     skip_starts: list[int] = []  # skipped ranges [s, s + n - 1), in order
     added: set[int] = set()  # n-gram ids remembered at later occurrences
-    for c, key, f in zip(cand.tolist(), keys.tolist(), firsts.tolist()):
-        if c < pos:
-            continue  # jumped over
-        seen = key in added
-        if not seen:
+    i, m = 0, len(cand_l)
+    while i < m:
+        key = keys_l[i]
+        if key in added:
+            seen = True
+        elif skip_starts:
             # the first occurrence was remembered unless the walk jumped over it
+            f = firsts_l[i]
             k = bisect_right(skip_starts, f) - 1
             seen = k < 0 or f >= skip_starts[k] + n - 1
+        else:
+            seen = True
         if seen:
-            repeated += int(cum[c + n] - cum[c])
+            repeated += chars[i]
             if n > 1:
-                skip_starts.append(c + 1)
-            pos = c + n
+                skip_starts.append(cand_l[i] + 1)
+            i = resume[i]
         else:
             added.add(key)
-            pos = c + 1
+            i += 1
     return repeated
 
 

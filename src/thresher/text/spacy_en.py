@@ -256,7 +256,7 @@ class SpacyEnglishTokenizer:
 
     def _rematch(self, tokens: list[str]) -> list[str]:
         first = self._pattern_first
-        if not any(t in first for t in tokens):
+        if first.keys().isdisjoint(tokens):
             return tokens
         n = len(tokens)
         matches: list[tuple[int, int]] = []
@@ -384,6 +384,10 @@ class SpacyEnglishTokenizer:
         """One character per word of ``text``: ``P`` sentence punctuation, ``Q`` other
         punctuation, ``W`` anything else (cached per chunk)."""
         return "".join(map(self._chunk_classes.__getitem__, text.split()))
+
+    def chunk_classes(self, chunks: list[str]) -> str:
+        """:meth:`token_classes` of a text already split on whitespace (``chunks = text.split()``)."""
+        return "".join(map(self._chunk_classes.__getitem__, chunks))
 
     def count_sentences(self, text: str) -> int:
         """Number of sentences spaCy's rule-based ``sentencizer`` finds in ``text`` (at least 1).

@@ -43,7 +43,7 @@ class Vocabulary:
     def _reset(self) -> None:
         self.tokens: list[str] = []
         self._ids = _Ids(self.tokens)
-        self._features: dict[str, np.ndarray] = {}
+        self._features: dict[str, tuple[np.ndarray, int]] = {}
         self.generation += 1
 
     def ids(self, words: list[str]) -> np.ndarray:
@@ -53,15 +53,25 @@ class Vocabulary:
         return np.fromiter(map(self._ids.__getitem__, words), dtype=np.int64, count=len(words))
 
     def feature(self, name: str, fn: Callable[[str], int]) -> np.ndarray:
-        """Array ``a`` with ``a[id] = fn(token)`` for every id so far (int64), extended on demand."""
-        arr = self._features.get(name)
-        have = 0 if arr is None else len(arr)
+        """Array ``a`` with ``a[id] = fn(token)`` for every id so far (int64), extended on demand.
+
+        Values live in a buffer that grows by doubling (so extending costs amortised O(new
+        tokens), not a copy of the whole array per document); the result is a view of its first
+        ``len(tokens)`` entries, and entries once written never change.
+        """
+        buf, have = self._features.get(name, (None, 0))
         n = len(self.tokens)
         if have < n:
             new = np.fromiter(map(fn, self.tokens[have:n]), dtype=np.int64, count=n - have)
-            arr = new if arr is None else np.concatenate([arr, new])
-            self._features[name] = arr
-        return arr  # type: ignore[return-value]
+            if buf is None or len(buf) < n:
+                grown = np.empty(max(n, 2 * (0 if buf is None else len(buf)), 1024), dtype=np.int64)
+                grown[:have] = buf[:have] if buf is not None else grown[:0]
+                buf = grown
+            buf[have:n] = new
+            self._features[name] = (buf, n)
+        if buf is None:
+            return np.empty(0, dtype=np.int64)
+        return buf[:n]
 
 
 _VOCAB = Vocabulary()

@@ -1,0 +1,24 @@
+"""Cached line splits: the str.split versions give exactly the regex splits they replace."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from thresher.document import Document
+from thresher.text.lines import line_runs, paragraphs, split_newline_runs
+
+
+def test_split_newline_runs_equals_the_regex_split() -> None:
+    cases = ["", "\n", "\n\n\n", "a", "a\n", "\na", "a\nb", "\n\na\n\n\nb \n c\n", "x\n\n"]
+    rng = random.Random(5)
+    cases += ["".join(rng.choice("ab \n\r") for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    for text in cases:
+        assert split_newline_runs(text) == re.split("\n+", text), repr(text)
+
+
+def test_paragraphs_and_line_runs_of_a_document() -> None:
+    doc = Document("d", "\n\nFirst para\nsame para.\n\n\nSecond para.\n \nthird\n\n")
+    assert paragraphs(doc) == ["First para\nsame para.", "Second para.\n \nthird"]
+    assert line_runs(doc) == ["", "First para", "same para.", "Second para.", " ", "third", ""]
+    assert paragraphs(Document("e", "  one paragraph\nonly  ")) == ["one paragraph\nonly"]
