@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.dedup.support import ARTICLES
 from thresher.dedup._norm import normalize_line
 from thresher.dedup.lines import RepeatedLines
 from thresher.dedup.testing import kept, run_corpus_step_locally
 from thresher.document import Document
+from thresher.errors import UsageError
 
 NAV = "Home | News | Sport | Contact"
 COOKIE = "We use cookies to improve your experience. Accept all cookies?"
@@ -97,3 +100,44 @@ def test_whole_text_normalisation_equals_ccnet_per_line_reference() -> None:
         NAV,
     ]
     assert normalize_lines(lines) == [reference(x) for x in lines]
+
+
+def site_page(i: int, url: str | None, *lines: str) -> Document:
+    body = ARTICLES[i % len(ARTICLES)].split("\n")[0]
+    return Document(f"s{i}", "\n".join([*lines, body]), {"url": url} if url else {})
+
+
+def test_site_rule_removes_a_sites_template_and_keeps_lines_shared_across_sites(tmp_path: Path) -> None:
+    template = "Sign in to Example News to save articles and get the newsletter"
+    quote = "To be, or not to be, that is the question"
+    shards = [
+        [
+            site_page(0, "https://www.example-news.co.uk/a", template, quote),
+            site_page(1, "http://sport.example-news.co.uk/b", template),
+        ],
+        [
+            site_page(2, "https://example-news.co.uk/c", template),
+            site_page(3, "https://other.org/x", quote),
+            site_page(4, "https://third.net/y", quote, template),
+            site_page(5, None, template),
+        ],
+    ]
+    step = RepeatedLines(max_docs=10, max_site_docs=2)
+    out = [d for s in run_corpus_step_locally(step, shards, tmp_path) for d in s]
+    by_id = {d.id: d for d in out}
+    # example-news.co.uk (three hosts, one registered domain) shows the template on 3 pages: removed there
+    for i in (0, 1, 2):
+        assert template not in by_id[f"s{i}"].text
+        assert by_id[f"s{i}"].metadata["removed_lines"][0]["rule"] == "repeated_site_line"
+    # the same line once on another site, or on a page without a URL, stays; so does the quote (3 sites)
+    assert template in by_id["s4"].text and template in by_id["s5"].text
+    assert all(quote in by_id[i].text for i in ("s0", "s3", "s4"))
+
+
+def test_site_rule_is_off_by_default_and_checked(tmp_path: Path) -> None:
+    template = "Sign in to Example News to save articles and get the newsletter"
+    docs_ = [site_page(i, f"https://example-news.com/{i}", template) for i in range(4)]
+    out = run_corpus_step_locally(RepeatedLines(max_docs=10), [docs_], tmp_path)
+    assert all(template in d.text for d in out[0])
+    with pytest.raises(UsageError, match="max_site_docs"):
+        RepeatedLines(max_site_docs=0)

@@ -53,6 +53,20 @@ def test_signatures_equal_the_reference_formula() -> None:
         assert row.tolist() == expected
 
 
+def test_signatures_exact_where_the_mersenne_fold_reaches_the_prime() -> None:
+    """(a*x + b) mod 2**64 = 2**64 - 1 folds to p + 7, which needs the final subtraction (value 7)."""
+    a, b = permutation_parameters(16, seed=1)
+    j = next(j for j, ai in enumerate(a.tolist()) if ai % 2)  # an odd a has an inverse mod 2**64
+    x = ((2**64 - 1 - int(b[j])) * pow(int(a[j]), -1, 2**64)) % 2**64
+    shingles = [np.array([x, 12345], dtype=np.uint64), np.array([12345], dtype=np.uint64)]
+    got = minhash_signatures(shingles, a, b)
+    p = (1 << 61) - 1
+    assert int(got[0, j]) == 7
+    for row, sh in zip(got, shingles):
+        expected = [min(((int(ai) * int(v) + int(bi)) % 2**64) % p for v in sh.tolist()) for ai, bi in zip(a, b)]
+        assert row.tolist() == expected
+
+
 def test_ngram_hashes_count_and_order() -> None:
     words = "a b c d e f".split()
     h = ngram_hashes(words, 5)

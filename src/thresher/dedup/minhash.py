@@ -29,7 +29,8 @@ of the band's ``rows`` values; band-major so a band task reads one contiguous ro
    ``(key, position)`` and writes, for each bucket of two or more documents, the star edges
    ``(first, other)``: ``k - 1`` edges for a bucket of ``k`` (never all pairs). With
    ``jaccard_threshold`` an edge is kept only if the true Jaccard similarity of the two shingle sets
-   reaches it.
+   reaches it (a member rejected by the bucket's first document is also tried against up to 8
+   other members, see :meth:`MinhashDedup.verify_edges`).
 2. ``cluster``: ``cluster_tasks`` tasks; task ``c`` takes the edge files ``t`` with
    ``t % cluster_tasks == c`` and runs union-find (vectorised hook-and-shortcut, see
    :func:`thresher.dedup._store.components`) on them, writing only a spanning forest: one edge
@@ -48,20 +49,28 @@ Every file is written with write-then-rename and depends only on the task's inpu
 task (after a crash) gives byte-identical files. Documents with fewer than ``n_grams`` words have no
 shingles: they get no signature and are never matched.
 
-Extension points for subclasses (e.g. the spin-robust mode, :mod:`thresher.dedup.spin`):
-:meth:`MinhashDedup.shingles` (one document -> 1-D uint64 array; signatures, bands and clusters only
-see those arrays), :meth:`MinhashDedup.signatures`, ``collect`` (call ``super().collect`` and add
-files to ``ctx.shard_dir(shard)``), ``_verify(ctx, edges) -> bool mask`` (called on each band task's
-candidate edges when ``jaccard_threshold`` is set) and ``_fingerprint()`` (parameters recorded in
-``meta.json`` and checked by the decide phases).
+Extension points for subclasses (e.g. the spin-robust mode, :mod:`thresher.dedup.spin`), all public:
+
+- :meth:`MinhashDedup.shingles` (one document -> 1-D uint64 array; signatures, bands and clusters
+  only see those arrays) and :meth:`MinhashDedup.signatures`;
+- :meth:`MinhashDedup.collect_keys` (per-document extra keys, called once per document with
+  shingles, in input order) and :meth:`MinhashDedup.save_keys` (writes them per shard; default:
+  ragged arrays read back with :class:`Ragged`); :meth:`MinhashDedup.store_shingle_sets` (whether
+  ``shingles.npy`` is written);
+- :meth:`MinhashDedup.verifies_candidates`, :meth:`MinhashDedup.verify_edges` (a band task's star
+  edges in, verified edges out; by default each star edge through
+  :meth:`MinhashDedup.pair_matcher`, and a member rejected by its bucket's head tried against up
+  to ``bucket_retries`` other members) and :meth:`MinhashDedup.pair_matcher` (the pairwise test);
+- :meth:`MinhashDedup.fingerprint` (parameters recorded in ``meta.json`` and checked by the decide
+  phases).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xxhash
@@ -91,6 +100,8 @@ _MAX64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 BAND_BYTES_PER_DOC = 48
 #: shingles hashed per signature chunk: (chunk x permutations) uint64 buffers stay cache-sized.
 SIGNATURE_CHUNK = 512
+#: shingles gathered before a signature batch is computed in ``collect``
+SIGNATURE_BATCH_SHINGLES = 64 * SIGNATURE_CHUNK
 
 
 # -- word splitting ----------------------------------------------------------------------------------
@@ -133,7 +144,9 @@ def minhash_signatures(
     Each value is ``min over shingles x of ((a*x + b) mod 2**64) mod (2**61 - 1)``. The batch's
     shingles are concatenated and processed in chunks of ``chunk`` rows whatever the documents'
     sizes (memory ``2 x chunk x len(a) x 8`` bytes); the Mersenne modulus is a shift-and-add fold
-    instead of a division. Documents without shingles get all-ones rows (never used).
+    instead of a division. (Measured alternatives that were not faster on 5 KB pages: shingle-major
+    buffers with ``reduceat`` along axis 0, chunks of 256/1024/2048 rows, de-duplicating each
+    document's shingles first: 4% of them repeat.) Documents without shingles get all-ones rows (never used).
     """
     n, k = len(shingles), len(a)
     out = np.full((n, k), _MAX64, dtype=np.uint64)
@@ -157,10 +170,11 @@ def minhash_signatures(
         np.multiply(a_col, flat[lo:hi], out=x)  # wraps mod 2**64, like datatrove's numpy code
         x += b_col
         np.bitwise_and(x, MERSENNE_61, out=t)  # x mod (2**61-1) = (x & p) + (x >> 61), then one
-        x >>= _SHIFT_61  # conditional subtraction, done as min(y, y - p) in wrapping arithmetic
-        x += t
-        np.subtract(x, MERSENNE_61, out=t)
-        np.minimum(x, t, out=x)
+        x >>= _SHIFT_61  # conditional subtraction of p, needed only where that sum reaches p (a
+        x += t  # chance of ~8 / 2**61 per value): checked with one max() instead of two passes
+        if x.max() >= MERSENNE_61:
+            np.subtract(x, MERSENNE_61, out=t)  # min(y, y - p) in wrapping arithmetic
+            np.minimum(x, t, out=x)
         i0 = int(np.searchsorted(ends, lo, side="right"))
         i1 = int(np.searchsorted(starts, hi, side="left"))
         seg = np.maximum(starts[i0:i1], lo) - lo
@@ -190,6 +204,10 @@ class MinhashDedup(ClusterDedupStep):
     """Drop near-duplicate documents found by MinHash LSH, keeping the first of each cluster."""
 
     name = "minhash"
+    #: bucket members a candidate rejected by its bucket's head is also compared with (:meth:`verify_edges`)
+    bucket_retries: ClassVar[int] = 8
+    #: whether those retries also pair the candidate with members the head rejected
+    retry_rejected: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -250,7 +268,8 @@ class MinhashDedup(ClusterDedupStep):
         valid: list[int] = []
         weights: list[int] = []
         ids: list[str] = []
-        sets: list[np.ndarray] = []
+        sets: list[np.ndarray] | None = [] if self.store_shingle_sets() else None
+        extra: dict[str, list[np.ndarray]] = {}
         pending: list[np.ndarray] = []
         pending_rows = 0
         for batch in batches:
@@ -260,11 +279,17 @@ class MinhashDedup(ClusterDedupStep):
                     valid.append(len(ids))
                     pending.append(sh)
                     pending_rows += len(sh)
-                    if self.jaccard_threshold is not None:
+                    if sets is not None:
                         sets.append(np.unique(sh))
+                    keys = self.collect_keys(doc, sh)
+                    if keys:
+                        if extra and keys.keys() != extra.keys():
+                            raise ValueError(f"{self.name}: collect_keys must return the same names for every document")
+                        for key, value in keys.items():
+                            extra.setdefault(key, []).append(value)
                 ids.append(doc.id)
                 weights.append(doc_weight(doc))
-                if pending_rows >= 64 * SIGNATURE_CHUNK:
+                if pending_rows >= SIGNATURE_BATCH_SHINGLES:
                     sig_parts.append(self.signatures(pending))
                     pending, pending_rows = [], 0
         if pending:
@@ -275,17 +300,37 @@ class MinhashDedup(ClusterDedupStep):
         save_npy(out / "vidx.npy", np.array(valid, dtype=np.uint32))
         save_npy(out / "bands.npy", band_keys(sigs, self.bands, self.rows))
         save_npy(out / "weights.npy", np.array(weights, dtype=np.uint32))
-        if self.jaccard_threshold is not None:
-            lengths = np.array([len(s) for s in sets], dtype=np.int64)
-            offsets = np.zeros(len(sets) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offsets[1:])
-            flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64)
-            save_npy(out / "shingles.npy", flat)
-            save_npy(out / "shingle_offsets.npy", offsets)
+        if sets is not None:
+            save_ragged(out, "shingles", sets, np.uint64)
+        self.save_keys(out, extra, len(valid))
         save_ids(out / "ids.arrow", ids)
-        save_json(out / "meta.json", {"docs": len(ids), "with_shingles": len(valid), **self._fingerprint()})
+        save_json(out / "meta.json", {"docs": len(ids), "with_shingles": len(valid), **self.fingerprint()})
 
-    def _fingerprint(self) -> dict[str, Any]:
+    def store_shingle_sets(self) -> bool:
+        """Whether ``collect`` writes each document's sorted shingle set (``shingles.npy``, read by
+        :meth:`pair_matcher`). Default: with ``jaccard_threshold``. A subclass that keeps its own keys
+        for verification returns False and saves the disk space."""
+        return self.jaccard_threshold is not None
+
+    def collect_keys(self, doc: Document, shingles: np.ndarray) -> dict[str, np.ndarray]:
+        """Extra per-document keys for a subclass's verification: ``{name: 1-D array}``.
+
+        Called by ``collect`` once per document that has shingles, in input order (row ``i`` of
+        the shard's ``vidx.npy``), with the document's shingles; every call must return the same
+        names. The arrays are gathered per name and handed to :meth:`save_keys`. Default: none.
+        """
+        return {}
+
+    def save_keys(self, folder: Path, keys: dict[str, list[np.ndarray]], n: int) -> None:
+        """Write the gathered :meth:`collect_keys` of one shard (``n`` documents with shingles) into
+        ``folder``. Default: each name as a ragged array (``<name>.npy`` + ``<name>_offsets.npy``,
+        read back with :class:`Ragged`). Override to transform keys first (e.g. into signatures)."""
+        for key, arrays in keys.items():
+            save_ragged(folder, key, arrays, arrays[0].dtype if arrays else np.uint64)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The parameters the collected keys depend on: recorded in ``meta.json`` by ``collect`` and
+        checked by the decide phases (a subclass adds its own with ``{**super().fingerprint(), ...}``)."""
         return {
             "n_grams": self.n_grams,
             "bands": self.bands,
@@ -302,7 +347,7 @@ class MinhashDedup(ClusterDedupStep):
         if cached is not None:
             return cached
         total = 0
-        expected = self._fingerprint()
+        expected = self.fingerprint()
         for shard in range(ctx.n_shards):
             meta_path = ctx.workdir / "collect" / f"shard-{shard:05d}" / "meta.json"
             if not meta_path.exists():
@@ -354,20 +399,89 @@ class MinhashDedup(ClusterDedupStep):
         first = np.maximum.accumulate(np.where(np.concatenate([[True], ~same]), np.arange(len(keys)), 0))
         members = np.flatnonzero(np.concatenate([[False], same]))
         edges = np.stack([pos[first[members]], pos[members]], axis=1) if len(members) else np.zeros((0, 2), np.uint64)
-        if self.jaccard_threshold is not None and len(edges):
-            edges = edges[self._verify(ctx, edges)]
+        if self.verifies_candidates() and len(edges):
+            edges = self.verify_edges(ctx, edges)
         save_npy(ctx.phase_dir("bands") / f"edges-{task:05d}.npy", edges.astype(np.uint64))
 
-    def _verify(self, ctx: CorpusContext, edges: np.ndarray) -> np.ndarray:
-        """Keep edges whose two shingle sets have a Jaccard similarity of at least the threshold."""
-        sets = _ShingleSets(ctx)
-        keep = np.zeros(len(edges), dtype=bool)
-        for i, (u, v) in enumerate(edges.tolist()):
-            a, b = sets.get(u), sets.get(v)
-            inter = len(np.intersect1d(a, b, assume_unique=True))
-            union = len(a) + len(b) - inter
-            keep[i] = union > 0 and inter / union >= self.jaccard_threshold
-        return keep
+    # -- verification of candidate pairs (override points) ------------------------------------------------
+
+    def verifies_candidates(self) -> bool:
+        """Whether band tasks pass their candidate edges through :meth:`verify_edges` (default: with
+        ``jaccard_threshold``)."""
+        return self.jaccard_threshold is not None
+
+    def verify_edges(self, ctx: CorpusContext, edges: np.ndarray) -> np.ndarray:
+        """The verified edges of one band task: the candidate pairs judged duplicates, ``(m, 2)`` uint64.
+
+        ``edges`` (``(k, 2)`` uint64 positions) are the star edges of the task's LSH buckets: for each
+        bucket, consecutive rows ``(head, member)``, the head being the bucket's first document (a
+        document is in one bucket per band, so the head identifies the bucket and the rows show all
+        of its members). Every star edge is tested with :meth:`pair_matcher` and kept if it passes.
+        A member the head rejects is then compared with up to ``bucket_retries`` members already
+        accepted into the head's cluster (in order): if one matches, its star edge is kept. If none
+        does (and ``retry_rejected``), it is compared with up to ``bucket_retries`` earlier members
+        of the bucket that were not accepted: a match gives the edge ``(earlier member, member)``.
+        So a bucket headed by a page that is no duplicate of its members (a site's template page,
+        the source of a spun copy) does not hide the true pairs among them.
+        """
+        nodes, inverse = np.unique(edges.reshape(-1), return_inverse=True)
+        pairs = inverse.reshape(-1, 2)
+        match = self.pair_matcher(ctx, nodes)
+        keep = np.asarray(match(pairs[:, 0], pairs[:, 1]), dtype=bool)
+        extra: list[tuple[int, int]] = []
+        retries = self.bucket_retries
+        if retries >= 1 and not keep.all():
+            heads = pairs[:, 0]
+            bounds = np.append(np.flatnonzero(np.concatenate([[True], heads[1:] != heads[:-1]])), len(pairs))
+            for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+                if keep[lo:hi].all():
+                    continue
+                accepted = pairs[lo:hi, 1][keep[lo:hi]].tolist()
+                rejected: list[int] = []
+                for e in range(lo, hi):
+                    if keep[e]:
+                        continue
+                    member = int(pairs[e, 1])
+                    if accepted and self._any_match(match, member, accepted[:retries]) is not None:
+                        keep[e] = True
+                        accepted.append(member)
+                        continue
+                    if self.retry_rejected and rejected:
+                        other = self._any_match(match, member, rejected[:retries])
+                        if other is not None:
+                            extra.append((other, member))
+                    rejected.append(member)
+        kept = nodes[pairs[keep]].reshape(-1, 2)
+        if extra:
+            kept = np.concatenate([kept, nodes[np.array(extra, dtype=np.int64)]])
+        return kept.astype(np.uint64)
+
+    @staticmethod
+    def _any_match(match: Callable[[np.ndarray, np.ndarray], np.ndarray], member: int, others: list[int]) -> int | None:
+        """The first of ``others`` that ``match`` pairs with ``member`` (all tested in one call), or None."""
+        hits = np.asarray(match(np.full(len(others), member, dtype=np.int64), np.array(others, dtype=np.int64)))
+        return others[int(np.argmax(hits))] if hits.any() else None
+
+    def pair_matcher(self, ctx: CorpusContext, nodes: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """The pairwise test of :meth:`verify_edges` for one band task.
+
+        ``nodes`` are the sorted positions of the task's candidate documents; the returned function
+        takes two equal-length integer arrays ``i, j`` (indices into ``nodes``) and returns a bool
+        array: whether documents ``nodes[i[k]]`` and ``nodes[j[k]]`` are duplicates. It must be a pure
+        function of the two documents' keys. Default: the exact Jaccard similarity of the two
+        shingle sets reaches ``jaccard_threshold``.
+        """
+        sets = ShingleSets(ctx)
+        threshold = self.jaccard_threshold if self.jaccard_threshold is not None else 0.0
+        node_list = nodes.tolist()
+
+        def match(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(i), dtype=bool)
+            for k, (x, y) in enumerate(zip(np.asarray(i).tolist(), np.asarray(j).tolist())):
+                out[k] = set_jaccard(sets.get(node_list[x]), sets.get(node_list[y])) >= threshold
+            return out
+
+        return match
 
     def _decide_cluster(self, ctx: CorpusContext, task: int) -> None:
         n_files = self.bands * self.ranges(ctx)
@@ -442,26 +556,66 @@ class _Signatures:
         return out
 
 
-class _ShingleSets:
-    """Sorted shingle sets by position (only collected with ``jaccard_threshold``)."""
+def save_ragged(folder: Path, name: str, arrays: Sequence[np.ndarray], dtype: Any) -> None:
+    """Write a list of 1-D arrays as ``<name>.npy`` (concatenated, ``dtype``) and ``<name>_offsets.npy``."""
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in arrays], out=offsets[1:])
+    flat = np.concatenate(arrays).astype(dtype, copy=False) if len(arrays) else np.zeros(0, dtype=dtype)
+    save_npy(folder / f"{name}.npy", flat)
+    save_npy(folder / f"{name}_offsets.npy", offsets)
 
-    def __init__(self, ctx: CorpusContext) -> None:
+
+def set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of distinct values (0 if both are empty)."""
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - inter
+    return inter / union if union else 0.0
+
+
+class Ragged:
+    """Per-position rows of ragged arrays saved with :func:`save_ragged` in each shard's collect folder.
+
+    Row ``r`` of a shard is its ``r``-th document with shingles (the order of ``vidx.npy``);
+    :meth:`get` takes a position and finds the row by binary search in ``vidx.npy``.
+    """
+
+    def __init__(self, ctx: CorpusContext, name: str) -> None:
         self._ctx = ctx
+        self._name = name
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def get(self, pos: int) -> np.ndarray:
+        """The array stored for the document at position ``pos``."""
         shard, idx = split_pos(pos)
         if shard not in self._cache:
             folder = self._ctx.shard_dir(shard)
             self._cache[shard] = (
                 load_npy(folder / "vidx.npy"),
-                load_npy(folder / "shingle_offsets.npy"),
-                load_npy(folder / "shingles.npy", mmap=True),
+                load_npy(folder / f"{self._name}_offsets.npy"),
+                load_npy(folder / f"{self._name}.npy", mmap=True),
             )
         vidx, offsets, flat = self._cache[shard]
         row = int(np.searchsorted(vidx, idx))
         return np.asarray(flat[offsets[row] : offsets[row + 1]])
 
 
+class ShingleSets(Ragged):
+    """Sorted shingle sets by position (collected when :meth:`MinhashDedup.store_shingle_sets`)."""
+
+    def __init__(self, ctx: CorpusContext) -> None:
+        super().__init__(ctx, "shingles")
+
+
 # IdLookup is re-exported for subclasses that annotate with ids in their own apply.
-__all__ = ["IdLookup", "MinhashDedup", "band_keys", "minhash_signatures", "minhash_words", "ngram_hashes"]
+__all__ = [
+    "IdLookup",
+    "MinhashDedup",
+    "Ragged",
+    "ShingleSets",
+    "band_keys",
+    "minhash_signatures",
+    "minhash_words",
+    "ngram_hashes",
+    "save_ragged",
+    "set_jaccard",
+]

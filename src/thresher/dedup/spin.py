@@ -51,8 +51,10 @@ represents a document by its **stop-word skeleton**:
    was not used: it cannot tell two pages of a two-page site from a duplicate pair (both shingle
    sets have a document frequency of 2), and it would strip the text of every large cluster of
    copies. LSH buckets give star edges (the bucket's first document against each other); a member
-   that fails against the first document is also tried against up to ``MAX_BUCKET_RETRIES`` (8)
-   members already accepted, so a spun copy is not lost because its source page heads the bucket.
+   that fails against the first document is also tried against up to 8 members already accepted,
+   then against up to 8 earlier members that were not
+   (:meth:`~thresher.dedup.minhash.MinhashDedup.verify_edges`), so a spun copy is not lost because
+   its source page, or a page of neither, heads the bucket.
 
 Documents with fewer than ``min_shingles`` (20) skeleton shingles, or whose prose lines hold less
 than ``min_prose_fraction`` (0.3) of their words (listings, boilerplate-heavy pages whose only prose
@@ -74,10 +76,12 @@ of the step on 6,068 documents::
     recall           exact  near  wn-10 wn-20 wn-30 wn-40  moby-10 moby-20 moby-30 moby-40  reord-30  all-P (false)  sec
     exact_dedup       1.00  0.00   0.00  0.00  0.00  0.00     0.00    0.00    0.00    0.00      0.00  1.0000  (0)    19
     minhash 14x8      1.00  1.00   0.16  0.01  0.01  0.00     0.15    0.03    0.00    0.00      0.00  0.9773 (13)    96
-    minhash_spin      1.00  1.00   1.00  0.99  0.99  0.94     1.00    1.00    0.99    0.96      0.97  0.9960 (10)   144
+    minhash_spin      1.00  1.00   1.00  0.99  0.99  0.95     1.00    1.00    0.99    0.96      0.97  0.9960 (10)   165
 
 (``wn``/``moby``-N: N% of the eligible words replaced with the wordnet / moby thesaurus, phrase
-rewrites on; ``reord-30``: wn-30 plus 10% of sentences dropped and 10% swapped.) No merged pair
+rewrites on; ``reord-30``: wn-30 plus 10% of sentences dropped and 10% swapped. wn-40 was 0.94
+before bucket members rejected by the head were also paired with each other: one more spun copy,
+the same 10 false pairs; times vary with the machine's load.) No merged pair
 involving an injected page is false. ``minhash_spin`` merges 136 true pairs of real pages; its 10
 false ones, read one by one: one is the same medium.com article saved twice (one save lost the
 spaces between some words, so the truth's 5-gram rule misses it); the other 9 are template-dominated
@@ -88,17 +92,18 @@ a or b, the plain standards, and only a main-content extraction before deduplica
 The previous version of this step (skeleton and content tests on whole pages) also merged two
 etsy.com listings and an allenedmonds.com / shoebank.com pair through their shared site prose.
 
-Extension points asked of :mod:`thresher.dedup.minhash`: a public verification hook (this class
-overrides the private ``_verify`` and ``_fingerprint``), the members of each LSH bucket in it (not
-only star edges), a way to skip ``shingles.npy`` (this class keeps its own line-tagged copy), and a
-collect hook for per-document extra keys (this class records them from :meth:`shingles`, called
-once per document in input order).
+Built on the public extension points of :class:`~thresher.dedup.minhash.MinhashDedup`:
+``shingles`` (the LSH shingles), ``collect_keys``/``save_keys`` (the per-document keys below, written
+as ``spin_*.npy`` in each shard's collect folder), ``store_shingle_sets`` (off: fallback documents keep
+their 5-gram sets in ``spin_fallback.npy``, skeleton documents need none), ``verifies_candidates``
+and ``pair_matcher`` (the tests a-c; bucket retries come from the base's ``verify_edges``) and
+``fingerprint``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -110,15 +115,17 @@ import xxhash
 from thresher.dedup._store import load_npy, save_npy, split_pos
 from thresher.dedup.minhash import (
     MinhashDedup,
-    _ShingleSets,
+    Ragged,
     minhash_signatures,
     minhash_words,
     ngram_hashes,
     permutation_parameters,
+    save_ragged,
+    set_jaccard,
 )
 from thresher.document import Document
 from thresher.errors import UsageError
-from thresher.steps.base import Batch, CorpusContext, register
+from thresher.steps.base import CorpusContext, register
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "spin"
 STOPWORD_LANGUAGES = ("en", "de")
@@ -132,8 +139,14 @@ KIND_FALLBACK = 2
 _SEED_SKELETON, _SEED_CONTENT, _SEED_LINE = 1, 2, 3
 #: documents per signature batch in ``collect``
 _SIG_BATCH = 512
-#: accepted bucket members a rejected candidate is also compared with (see ``_verify``)
-MAX_BUCKET_RETRIES = 8
+#: the per-document keys written by ``collect`` (ragged arrays; see ``save_keys``)
+_RAGGED_KEYS = (
+    ("spin_tagged", np.uint64),
+    ("spin_tag_lines", np.uint32),
+    ("spin_line_hashes", np.uint64),
+    ("spin_line_words", np.uint32),
+    ("spin_fallback", np.uint64),
+)
 
 # prose-line test (after jusText's stop-word density classification, Pomikálek 2011, "Removing
 # Boilerplate and Duplicate Content from Web Corpora", ch. 3; its thresholds are 0.30/0.32 over a
@@ -348,15 +361,8 @@ class SpinRobustMinhashDedup(MinhashDedup):
         ):
             if value < 1:
                 raise UsageError(f"minhash_spin: {label} must be >= 1 (got {value})")
-        # jaccard_threshold makes the base class keep each document's shingle set and call _verify
         super().__init__(
-            n_grams=n_grams,
-            bands=bands,
-            rows=rows,
-            seed=seed,
-            jaccard_threshold=min(skeleton_threshold, plain_threshold),
-            memory_mb=memory_mb,
-            cluster_tasks=cluster_tasks,
+            n_grams=n_grams, bands=bands, rows=rows, seed=seed, memory_mb=memory_mb, cluster_tasks=cluster_tasks
         )
         self.skeleton_threshold = skeleton_threshold
         self.content_threshold = content_threshold
@@ -369,12 +375,6 @@ class SpinRobustMinhashDedup(MinhashDedup):
         self.min_prose_fraction = min_prose_fraction
         self.min_fallback_shingles = min_fallback_shingles
         self.content_permutations = content_permutations
-        self._extra: list[SpinKeys] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state["_extra"] = None
-        return state
 
     # -- keys ----------------------------------------------------------------------------------------
 
@@ -418,48 +418,44 @@ class SpinRobustMinhashDedup(MinhashDedup):
 
     def shingles(self, doc: Document) -> np.ndarray:
         """Skeleton 6-gram hashes, or plain word 5-gram hashes for non-prose documents."""
+        return self.keys(doc).shingles
+
+    # -- collect: kinds, signatures, line-tagged shingles and fallback sets (base class hooks) ---------
+
+    def store_shingle_sets(self) -> bool:
+        return False  # fallback documents' sets go to spin_fallback.npy; skeleton ones need none
+
+    def collect_keys(self, doc: Document, shingles: np.ndarray) -> dict[str, np.ndarray]:
         keys = self.keys(doc)
-        if self._extra is not None and len(keys.shingles):
-            self._extra.append(keys)
-        return keys.shingles
-
-    # -- collect: the base class's files plus kinds, signatures and line-tagged shingles ----------------
-
-    def collect(self, ctx: CorpusContext, shard: int, batches: Iterable[Batch]) -> None:
-        self._extra = []
-        try:
-            super().collect(ctx, shard, batches)
-            extra = self._extra
-        finally:
-            self._extra = None
-        out = ctx.shard_dir(shard)
-        save_npy(out / "spin_kind.npy", np.array([k.kind for k in extra], dtype=np.uint8))
-        for name, attr, seed in (("content", "content", self.seed + 1), ("plain", "plain", self.seed + 2)):
-            a, b = permutation_parameters(self.content_permutations, seed)
-            parts = [
-                minhash_signatures([getattr(k, attr) for k in extra[i : i + _SIG_BATCH]], a, b)
-                for i in range(0, len(extra), _SIG_BATCH)
-            ]
-            sigs = np.concatenate(parts) if parts else np.zeros((0, self.content_permutations), np.uint64)
-            save_npy(out / f"spin_{name}_sig.npy", sigs)
-        for name, attr, dtype in (
-            ("tagged", "tagged", np.uint64),
-            ("tag_lines", "tag_lines", np.uint32),
-            ("line_hashes", "line_hashes", np.uint64),
-            ("line_words", "line_words", np.uint32),
-        ):
-            arrays = [getattr(k, attr) for k in extra]
-            offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-            np.cumsum([len(x) for x in arrays], out=offsets[1:])
-            flat = np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
-            save_npy(out / f"spin_{name}.npy", flat)
-            save_npy(out / f"spin_{name}_offsets.npy", offsets)
-
-    def _fingerprint(self) -> dict[str, Any]:
+        fallback = np.unique(shingles) if keys.kind == KIND_FALLBACK else shingles[:0]
         return {
-            **super()._fingerprint(),
+            "spin_kind": np.array([keys.kind], dtype=np.uint8),
+            "content": keys.content,
+            "plain": keys.plain,
+            "spin_tagged": keys.tagged,
+            "spin_tag_lines": keys.tag_lines,
+            "spin_line_hashes": keys.line_hashes,
+            "spin_line_words": keys.line_words,
+            "spin_fallback": fallback,
+        }
+
+    def save_keys(self, folder: Path, keys: dict[str, list[np.ndarray]], n: int) -> None:
+        kinds = keys.get("spin_kind", [])
+        save_npy(folder / "spin_kind.npy", np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.uint8))
+        for name, seed in (("content", self.seed + 1), ("plain", self.seed + 2)):
+            a, b = permutation_parameters(self.content_permutations, seed)
+            arrays = keys.get(name, [])
+            parts = [minhash_signatures(arrays[i : i + _SIG_BATCH], a, b) for i in range(0, len(arrays), _SIG_BATCH)]
+            sigs = np.concatenate(parts) if parts else np.zeros((0, self.content_permutations), np.uint64)
+            save_npy(folder / f"spin_{name}_sig.npy", sigs)
+        for name, dtype in _RAGGED_KEYS:
+            save_ragged(folder, name, keys.get(name, []), dtype)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            **super().fingerprint(),
             "spin": [
-                2,  # key format version
+                3,  # key format version
                 self.min_shingles,
                 self.min_prose_fraction,
                 self.min_fallback_shingles,
@@ -470,46 +466,35 @@ class SpinRobustMinhashDedup(MinhashDedup):
 
     # -- decide: verification of candidate pairs -----------------------------------------------------
 
-    def _verify(self, ctx: CorpusContext, edges: np.ndarray) -> np.ndarray:
-        """Keep candidate edges whose documents pass :meth:`_match` (see module docstring).
+    def verifies_candidates(self) -> bool:
+        return True
 
-        The base class gives the star edges ``(first, other)`` of each LSH bucket (one bucket per
-        run of edges with the same first document). An ``other`` that fails against the bucket's
-        first document is also tried against up to ``MAX_BUCKET_RETRIES`` members already accepted
-        into it; if one matches, its edge is kept: the clusters are then those the edge
-        ``(member, other)`` would give (a spun copy is not lost because a third page, its source
-        page, say, heads the bucket).
-        """
+    def pair_matcher(self, ctx: CorpusContext, nodes: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """Tests a-c of the module docstring on pairs of candidate documents (see :meth:`_match`)."""
         keys = _SpinKeys(ctx)
-        sets = _ShingleSets(ctx)
-        nodes, inverse = np.unique(edges.reshape(-1), return_inverse=True)
+        fallback = Ragged(ctx, "spin_fallback")
         kinds, content_sig, plain_sig = keys.rows(nodes)
-        pairs = inverse.reshape(-1, 2)
+        node_list, kind_list = nodes.tolist(), kinds.tolist()
 
-        def match(i: int, j: int) -> bool:
-            content = float((content_sig[i] == content_sig[j]).mean())
-            plain = float((plain_sig[i] == plain_sig[j]).mean())
-            return self._match(keys, sets, int(nodes[i]), int(nodes[j]), int(kinds[i]), int(kinds[j]), content, plain)
+        def match(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+            i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+            content = (content_sig[i] == content_sig[j]).mean(axis=1).tolist() if len(i) else []
+            plain = (plain_sig[i] == plain_sig[j]).mean(axis=1).tolist() if len(i) else []
+            return np.fromiter(
+                (
+                    self._match(keys, fallback, node_list[x], node_list[y], kind_list[x], kind_list[y], c, p)
+                    for x, y, c, p in zip(i.tolist(), j.tolist(), content, plain)
+                ),
+                dtype=bool,
+                count=len(i),
+            )
 
-        keep = np.fromiter((match(i, j) for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
-        bucket_start = np.flatnonzero(np.concatenate([[True], pairs[1:, 0] != pairs[:-1, 0]]))
-        bounds = np.append(bucket_start, len(pairs))
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            if keep[lo:hi].all():
-                continue
-            accepted = [int(pairs[e, 1]) for e in range(lo, hi) if keep[e]]
-            for e in range(lo, hi):
-                if not keep[e] and accepted:
-                    x = int(pairs[e, 1])
-                    if any(match(x, y) for y in accepted[:MAX_BUCKET_RETRIES]):
-                        keep[e] = True
-                        accepted.append(x)
-        return keep
+        return match
 
     def _match(
         self,
         keys: _SpinKeys,
-        sets: _ShingleSets,
+        fallback: Ragged,
         u: int,
         v: int,
         kind_u: int,
@@ -519,10 +504,7 @@ class SpinRobustMinhashDedup(MinhashDedup):
     ) -> bool:
         """Whether documents ``u`` and ``v`` (positions) are duplicates; ``content``, ``plain``: estimates."""
         if kind_u == KIND_FALLBACK and kind_v == KIND_FALLBACK:
-            a, b = sets.get(u), sets.get(v)
-            inter = len(np.intersect1d(a, b, assume_unique=True))
-            union = len(a) + len(b) - inter
-            return union > 0 and inter / union >= self.plain_threshold
+            return set_jaccard(fallback.get(u), fallback.get(v)) >= self.plain_threshold
         if plain >= self.plain_threshold:
             return True  # the same text up to small edits: what plain MinHash merges
         if kind_u != kind_v or content < self.min_content:
@@ -580,8 +562,8 @@ class _SpinKeys:
         if shard not in self._lines:
             folder = self._ctx.shard_dir(shard)
             self._lines[shard] = tuple(
-                (load_npy(folder / f"spin_{name}.npy", mmap=True), load_npy(folder / f"spin_{name}_offsets.npy"))
-                for name in ("tagged", "tag_lines", "line_hashes", "line_words")
+                (load_npy(folder / f"{name}.npy", mmap=True), load_npy(folder / f"{name}_offsets.npy"))
+                for name in ("spin_tagged", "spin_tag_lines", "spin_line_hashes", "spin_line_words")
             )
         row = int(np.searchsorted(self._shard_rows(shard)[0], idx))
         tagged, tag_lines, hashes, words = (
