@@ -300,3 +300,13 @@ def test_hand_made_spec_needs_no_compression(tmp_path: Path) -> None:
     path.write_bytes(compress(orjson.dumps({"id": "w", "text": NEWS}) + b"\n", "zstd"))
     (doc,) = list(read_shard(ShardSpec(str(path), "jsonl"), ReaderOptions()))
     assert isinstance(doc, Document) and doc.text == NEWS
+
+
+def test_txt_ids_stay_unique_across_folders(tmp_path: Path) -> None:
+    for site in ("site-a", "site-b"):
+        (tmp_path / site).mkdir()
+        (tmp_path / site / "index.txt").write_text(f"Front page of {site}.\n", encoding="utf-8")
+    (tmp_path / "top.txt").write_text(NEWS, encoding="utf-8")
+    docs = docs_of(read_path(tmp_path))
+    assert sorted(d.id for d in docs) == ["site-a/index.txt", "site-b/index.txt", "top.txt"]
+    assert {d.id: d.text for d in docs}["site-b/index.txt"] == "Front page of site-b.\n"

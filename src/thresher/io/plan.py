@@ -59,6 +59,7 @@ are in ``unit`` (bytes of the file for ``bytes`` and ``members``, row-group indi
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import mmap
 import os
@@ -512,7 +513,23 @@ def plan_shards(inputs: list[str], options: ReaderOptions) -> list[ShardSpec]:
     specs: list[ShardSpec] = []
     for path in expand_inputs([os.fspath(p) for p in inputs]):
         specs.extend(plan_file(path, options))
+    _name_text_documents(specs)
     return specs
+
+
+def _name_text_documents(specs: list[ShardSpec]) -> None:
+    """Give each ``.txt`` document a unique id: its path relative to the folder all text inputs share.
+
+    Files in one folder keep their file name as id (``a.txt``); files from several folders get the
+    folders too (``site1/index.txt``, ``site2/index.txt``), so ids never collide within a run.
+    """
+    texts = [i for i, spec in enumerate(specs) if spec.format == "txt"]
+    if not texts:
+        return
+    root = os.path.commonpath([os.path.dirname(os.path.abspath(specs[i].path)) for i in texts])
+    for i in texts:
+        name = os.path.relpath(os.path.abspath(specs[i].path), root).replace(os.sep, "/")
+        specs[i] = dataclasses.replace(specs[i], extra={**specs[i].extra, "id": name})
 
 
 __all__ = ["plan_shards", "plan_file", "expand_inputs", "detect_format"]

@@ -456,7 +456,7 @@ def _read_txt(spec: ShardSpec, options: ReaderOptions) -> Iterator[Item]:
         text = bytes_to_str(bytes(data), encoding)
         metadata["encoding"] = encoding
     metadata["format"] = "text"
-    yield Document(os.path.basename(path), text, metadata)
+    yield Document(spec.extra.get("id") or os.path.basename(path), text, metadata)
 
 
 __all__ = ["read_shard"]
