@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from thresher.errors import UsageError
 from thresher.exec.local import ProgressCallback, RunResult, run_local
 from thresher.recipe import Recipe, load_recipe
 
@@ -35,14 +36,28 @@ def run(
     rejected: bool | None = None,
     reader: dict[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> RunResult:
     """Run a recipe (built-in name, YAML path or :class:`Recipe`; default ``default``) on ``inputs``.
 
-    Rerunning the same call after an interruption resumes where it stopped.
+    Rerunning the same call after an interruption resumes where it stopped. ``executor="ray"`` runs
+    the same tasks on Ray (:mod:`thresher.exec.ray`): a local Ray instance with ``workers`` CPUs, or
+    the cluster at ``ray_address`` (``"auto"`` joins the cluster of this machine); the output is
+    byte-identical to a local run.
     Returns the output folder and the merged statistics (also written to ``outdir/stats.json``).
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     loaded = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     loaded = with_overrides(loaded, output_format=output_format, rejected=rejected, reader=reader)
-    return run_local(list(inputs), outdir, loaded, workers=workers, progress=progress)
+    factory = None
+    if executor == "ray":
+        from functools import partial
+
+        from thresher.exec.ray import RayExecutor
+
+        factory = partial(RayExecutor, address=ray_address)
+    elif executor != "local":
+        raise UsageError(f"unknown executor {executor!r}: use 'local' or 'ray'")
+    return run_local(list(inputs), outdir, loaded, workers=workers, progress=progress, executor_factory=factory)

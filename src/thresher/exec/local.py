@@ -325,15 +325,24 @@ def run_local(
     recipe: Recipe,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    executor_factory: Callable[..., LocalExecutor] | None = None,
 ) -> RunResult:
-    """Run ``recipe`` on ``inputs`` into ``outdir``; resume where a previous identical run stopped."""
+    """Run ``recipe`` on ``inputs`` into ``outdir``; resume where a previous identical run stopped.
+
+    ``executor_factory`` (default :class:`LocalExecutor`) is called like ``LocalExecutor``'s
+    constructor; :mod:`thresher.exec.ray` passes its Ray executor here.
+    """
     outdir = Path(outdir)
     plan = plan_shards([str(p) for p in inputs], recipe.reader.options())
     if not plan:
         raise UsageError("no input files found; give files, folders or globs that match some")
     layout = RunLayout(outdir)
     _check_run_state(layout, recipe, plan)
-    executor = LocalExecutor(recipe, outdir, plan, workers or default_workers(), progress)
+    if layout.stats_file.exists():
+        # the same run already finished: its outputs are final, nothing to redo
+        shutil.rmtree(layout.work, ignore_errors=True)
+        return RunResult(outdir, orjson.loads(layout.stats_file.read_bytes()))
+    executor = (executor_factory or LocalExecutor)(recipe, outdir, plan, workers or default_workers(), progress)
     try:
         stats = executor.run()
     except ThresherError:
