@@ -14,6 +14,7 @@ import pytest
 
 from thresher.demo import KINDS, CrawlManifest, generate_crawl
 from thresher.demo.synth import MIX
+from thresher.demo.words_en import SYNONYMS
 
 EN_STOP = {"the", "be", "to", "of", "and", "that", "have", "with"}
 FOREIGN_STOP = {
@@ -175,7 +176,7 @@ def test_near_copies_are_small_edits(crawl: tuple[CrawlManifest, dict]) -> None:
         assert len(common) >= len(source.split("\n")) - 3  # at most three paragraphs touched
 
 
-def test_spun_copies_replace_about_thirty_percent_of_words(crawl: tuple[CrawlManifest, dict]) -> None:
+def test_spun_copies_replace_about_thirty_percent_of_eligible_words(crawl: tuple[CrawlManifest, dict]) -> None:
     manifest, records = crawl
     rates = []
     for pid in manifest.ids("spun_copy"):
@@ -183,15 +184,16 @@ def test_spun_copies_replace_about_thirty_percent_of_words(crawl: tuple[CrawlMan
         copy = _content(manifest, records, pid)
         source = _content(manifest, records, page.copy_of)
         assert len(copy) == len(source)
-        changed = total = 0
+        changed = eligible = 0
         for a, b in zip(copy, source):
             wa, wb = re.findall(r"[A-Za-z]+", a), re.findall(r"[A-Za-z]+", b)
             # synonyms may be two words: compare by difference of word multisets
             changed += sum((Counter(wb) - Counter(wa)).values())
-            total += len(wb)
-        measured = changed / total
-        assert abs(measured - page.spin_rate) < 0.03, (pid, measured, page.spin_rate)
-        assert page.similarity < 0.4, "spinning defeats n-gram near-duplicate detection"
+            eligible += sum(1 for w in wb if w.lower() in SYNONYMS)
+        measured = changed / eligible
+        assert abs(measured - page.spin_rate) < 0.04, (pid, measured, page.spin_rate)
+        # as the dedup issue states for its 30 % spinner: plain 5-gram MinHash (0.8) cannot match them
+        assert page.similarity < 0.7, "spinning defeats n-gram near-duplicate detection"
         rates.append(page.spin_rate)
     assert 0.27 <= sum(rates) / len(rates) <= 0.33
 

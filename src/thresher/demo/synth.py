@@ -45,7 +45,7 @@ from thresher.document import Document
 from thresher.io.atomic import atomic_write_bytes
 
 #: manifest format version (bump when fields change meaning).
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 KINDS = ("article", "exact_copy", "near_copy", "spun_copy", "foreign", "spam", "short", "nav_only")
 #: share of each kind in a crawl (the rest of the rounding goes to articles).
@@ -54,7 +54,7 @@ MIX: dict[str, float] = {
     "spam": 0.05, "short": 0.04, "nav_only": 0.04,
 }
 COPY_KINDS = ("exact_copy", "near_copy", "spun_copy")
-#: target share of words a spun copy replaces with a synonym.
+#: share of eligible words (those the synonym table covers) a spun copy replaces with a synonym.
 SPIN_RATE = 0.30
 #: pages repeated as WARC/1.0 WET conversion records in ``sample.warc.wet.gz``.
 WET_SAMPLE_PAGES = 40
@@ -91,7 +91,7 @@ class PageInfo:
     copy_of: str | None = None
     #: article topic (``council``, ``science``...), spam style or short-page style.
     variant: str | None = None
-    #: near copies: the edits applied; spun copies: the share of words replaced.
+    #: near copies: the edits applied; spun copies: the share of eligible words replaced.
     edits: list[str] = field(default_factory=list)
     spin_rate: float | None = None
     #: copies: Jaccard similarity of word 5-gram sets of the content, copy vs source.
@@ -605,10 +605,14 @@ def _near_copy(rng: random.Random, story: _Story) -> tuple[_Story, list[str]]:
 
 
 def _spin_text(rng: random.Random, text: str, rate: float) -> tuple[str, int, int]:
-    """Replace about ``rate`` of the words of ``text`` with synonyms; returns (text, replaced, words)."""
+    """Replace ``rate`` of the eligible words of ``text`` (those the synonym table covers) with synonyms.
+
+    Returns (text, replaced, eligible). The rate counts eligible content words, as the dedup issue and
+    :mod:`thresher.dedup.spinner` define a spin rate ("30 % of eligible content words").
+    """
     tokens = list(_WORD.finditer(text))
     cands = [i for i, m in enumerate(tokens) if m.group(0).lower() in en.SYNONYMS]
-    k = min(len(cands), round(rate * len(tokens)))
+    k = round(rate * len(cands))
     chosen = set(rng.sample(cands, k))
     out: list[str] = []
     pos = 0
@@ -620,11 +624,11 @@ def _spin_text(rng: random.Random, text: str, rate: float) -> tuple[str, int, in
             out.append(_cap(rep) if word[0].isupper() else rep)
             pos = m.end()
     out.append(text[pos:])
-    return "".join(out), k, len(tokens)
+    return "".join(out), k, len(cands)
 
 
 def _spun_copy(rng: random.Random, story: _Story) -> tuple[_Story, float]:
-    rate = rng.uniform(SPIN_RATE - 0.01, SPIN_RATE + 0.05)  # capped by the words the table covers
+    rate = rng.uniform(SPIN_RATE - 0.03, SPIN_RATE + 0.03)
     paras, replaced, total = [], 0, 0
     for p in story.paragraphs:
         text, r, t = _spin_text(rng, " ".join(p), rate)
