@@ -1,4 +1,4 @@
-"""The ``thresher`` command line: run, recipes, demo, eval.
+"""The ``thresher`` command line: run, recipes, demo, signals, refilter, eval.
 
 Exit codes: 0 success, 1 failure, 2 usage error (bad option, missing input, invalid recipe),
 130 interrupted (rerun the same command to resume). Errors print one sentence; ``--debug`` adds
@@ -77,15 +77,19 @@ def _run_and_report(inputs: list[str], outdir: Path, recipe: Any, workers: int |
 @click.option("--html-field", default=None, help="JSONL/Parquet field holding raw HTML to extract.")
 @click.option("--text-field", default=None, help="JSONL/Parquet field holding the text [default: text].")
 @click.option("--id-field", default=None, help="JSONL/Parquet field holding the id [default: id].")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run tasks in local worker processes, or on Ray (same output).")
+@click.option("--ray-address", default=None,
+              help="Ray cluster to join ('auto', 'ray://host:10001') [default: start Ray on this machine].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def run(inputs: tuple[str, ...], outdir: Path, recipe: str | None, workers: int | None,
         output_format: str | None, rejected: bool | None, html_field: str | None, text_field: str | None,
-        id_field: str | None, quiet: bool) -> None:
+        id_field: str | None, executor: str, ray_address: str | None, quiet: bool) -> None:
     """Run a recipe on INPUT files, folders or globs (JSONL, Parquet, WARC, WET, txt)."""
     try:
         reader = {"html_field": html_field, "text_field": text_field, "id_field": id_field}
         _run_and_report(list(inputs), outdir, recipe, workers, quiet, output_format=output_format,
-                        rejected=rejected, reader=reader)
+                        rejected=rejected, reader=reader, executor=executor, ray_address=ray_address)
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - one-line errors for users
         _fail(exc)
 
@@ -143,6 +147,113 @@ def _print_demo_check(result: dict[str, Any]) -> None:
     if result["content_recall"] is not None:
         out.print(f"kept articles: {result['content_recall']:.1%} of their content lines kept, "
                   f"{result['boilerplate_removed']:.1%} of their template lines removed")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def signals(run_dir: Path, as_json: bool) -> None:
+    """Summarise a run's signal table (RUN_DIR/signals): drops per step and reason, signal quantiles."""
+    try:
+        from thresher.report.signals import format_number, read_signal_table, run_step_order, summarize
+
+        summary = summarize(read_signal_table(run_dir), run_step_order(run_dir))
+        if as_json:
+            click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+            return
+        drops = Table(title=f"{run_dir}: {summary['documents']:,} documents, {summary['kept']:,} kept")
+        drops.add_column("dropped by", style="bold")
+        drops.add_column("reason")
+        drops.add_column("documents", justify="right")
+        for step, reasons in summary["dropped_by"].items():
+            for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
+                drops.add_row(step, reason, f"{n:,}")
+        out.print(drops)
+        from rich import box
+
+        # numbers never truncated; on a narrow terminal the signal names shrink instead
+        table = Table(title="signals (over the documents that reached each step)", box=box.SIMPLE_HEAD,
+                      pad_edge=False)
+        table.add_column("step.signal", no_wrap=True, overflow="ellipsis")
+        table.add_column("docs", justify="right", no_wrap=True)
+        stats = ("min", "p05", "p25", "p50", "p75", "p95", "max") if out.width >= 100 else \
+            ("p05", "p25", "p50", "p75", "p95")
+        for head in stats:
+            table.add_column(head, justify="right", no_wrap=True, min_width=6)
+        current = None
+        for name, row in summary["signals"].items():
+            step, dot, signal = name.partition(".")
+            if dot and step != current:
+                current = step
+                table.add_row(f"[bold]{step}[/bold]")
+            table.add_row(f"  {signal}" if dot else name, f"{row['count']:,}",
+                          *(format_number(row.get(k)) for k in stats))
+        out.print(table)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-r", "--recipe", default=None,
+              help="The new recipe (built-in name or YAML file) [default: the run's own recipe].")
+@click.option("--set", "settings", multiple=True, metavar="STEP.PARAM=VALUE",
+              help="Change a threshold, e.g. --set gopher_quality.min_doc_words=80 (repeatable).")
+@click.option("--out", "outdir", type=click.Path(path_type=Path), default=None,
+              help="Write OUT/decisions.parquet (id, kept, dropped_by, reason).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def refilter(run_dir: Path, recipe: str | None, settings: tuple[str, ...], outdir: Path | None,
+             as_json: bool) -> None:
+    """Re-decide keep/drop of a finished run with new filter thresholds, from its signal table alone.
+
+    Only thresholds (parameters read by a filter's keep half) may differ from the run's recipe;
+    anything else needs a full rerun. Documents that would now reach a step they never reached
+    are reported as undecidable (needs rescoring). Steps from the first dedup step on are not
+    decided: dedup must be rerun on the new set.
+    """
+    try:
+        from thresher.report.refilter import refilter as do_refilter
+
+        result = do_refilter(run_dir, recipe, settings, outdir)
+        if as_json:
+            click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
+            return
+        _print_refilter(result)
+        if outdir is not None:
+            out.print(f"decisions: {outdir / 'decisions.parquet'}")
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+def _print_refilter(result: Any) -> None:
+    changes = ", ".join(str(c) for c in result.changes) or "none (same thresholds as the run)"
+    out.print(f"refilter {result.run_dir}: {result.documents:,} documents; changed: {changes}", highlight=False)
+    table = Table(title="dropped before (the run) and after (new thresholds)")
+    table.add_column("step", style="bold")
+    table.add_column("reason")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("change", justify="right")
+    for step in result.steps:
+        reasons = sorted({r for (s, r) in result.before if s == step} | {r for (s, r) in result.after if s == step})
+        for reason in reasons:
+            b, a = result.before[(step, reason)], result.after[(step, reason)]
+            table.add_row(step, reason, f"{b:,}", f"{a:,}", f"{a - b:+,}")
+    label = f"passed on to {result.corpus_step}" if result.corpus_step else "kept"
+    b, a = result.kept_before, result.kept_after
+    table.add_row(label, "", f"{b:,}", f"{a:,}", f"{a - b:+,}", style="green")
+    undecidable = sum(result.undecidable.values())
+    if undecidable:
+        detail = ", ".join(f"{n:,} at {step}" for step, n in result.undecidable.items())
+        table.add_row("undecidable: needs rescoring", detail, "", f"{undecidable:,}", "", style="yellow")
+    out.print(table)
+    if undecidable:
+        out.print(f"{undecidable:,} documents dropped in the run now pass a step and reach one they never reached, "
+                  "so their signals for it are missing: rerun the recipe to decide them.")
+    if result.corpus_step:
+        later = ", ".join(f"{step}: {n:,}" for step, n in result.dropped_later.items()) or "none"
+        out.print(f"decided up to {result.corpus_step}; dedup must be rerun on the new set "
+                  f"(dropped by later steps in the run: {later}).")
 
 
 @cli.group(name="eval")

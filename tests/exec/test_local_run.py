@@ -49,7 +49,8 @@ def test_run_writes_kept_rejected_and_stats(corpus: Path, tmp_path: Path) -> Non
     upper = next(s for s in stats["steps"] if s["name"] == "test_upper_first_line")
     assert upper["counters"]["edited"] == 250
     assert sorted(p for p in files if not p.startswith("rejected")) == [
-        "part-00000.jsonl.zst", "part-00001.jsonl.zst", "part-00002.jsonl.zst"
+        "part-00000.jsonl.zst", "part-00001.jsonl.zst", "part-00002.jsonl.zst",
+        "signals/part-00000.parquet", "signals/part-00001.parquet", "signals/part-00002.parquet",
     ]
     assert not (outdir / ".thresher" / "work").exists()
 

@@ -4,8 +4,9 @@
 OUT/part-00000.jsonl.zst ...          kept documents, one part per input shard
 OUT/rejected/part-00000.jsonl.zst     dropped documents with metadata.dropped (when enabled)
 OUT/bad/part-00000.jsonl              records the reader could not read, with the reason
+OUT/signals/part-00000.parquet        one row per document read: kept, dropped_by, reason, signals
 OUT/stats.json                        counts merged over all shards and workers
-OUT/.thresher/run.json                the plan and the recipe fingerprint (resume checks them)
+OUT/.thresher/run.json                the plan and the recipe fingerprint (resume checks them), the recipe
 OUT/.thresher/done/...                one marker per finished shard-stage and decide task
 OUT/.thresher/work/...                intermediate stage files and dedup keys (removed at the end)
 ```
@@ -34,6 +35,11 @@ class RunLayout:
     @property
     def work(self) -> Path:
         return self.state / "work"
+
+    @property
+    def signals_dir(self) -> Path:
+        """Folder of the signal table (``thresher.report.signals``)."""
+        return self.outdir / "signals"
 
     @property
     def stats_file(self) -> Path:

@@ -295,17 +295,32 @@ def _spec_size(spec: ShardSpec) -> int:
 
 def _remove_stale_temp_files(layout: RunLayout) -> None:
     """Delete temporary files a killed writer left behind (never a finished file: those were renamed)."""
-    for folder in (layout.outdir, layout.outdir / "rejected", layout.outdir / "bad"):
+    for folder in (layout.outdir, layout.outdir / "rejected", layout.outdir / "bad", layout.signals_dir):
         if folder.is_dir():
             for path in folder.glob(f".*{TEMP_MARK}*"):
                 path.unlink(missing_ok=True)
+
+
+def recipe_spec(recipe: Recipe) -> dict[str, Any]:
+    """The recipe as a mapping :func:`thresher.recipe.parse_recipe` reads back (stored in run.json, so
+    ``thresher refilter`` knows what the run did)."""
+    return {
+        "name": recipe.name,
+        "description": recipe.description,
+        "reader": recipe.reader.model_dump(),
+        "steps": [{spec.name: spec.params} for spec in recipe.steps],
+        "writer": recipe.writer.model_dump(),
+        "seed": recipe.seed,
+        "batch_size": recipe.batch_size,
+    }
 
 
 def _check_run_state(layout: RunLayout, recipe: Recipe, plan: list[ShardSpec]) -> None:
     state = {"recipe": recipe.fingerprint(), "plan": [s.to_dict() for s in plan]}
     if layout.run_file.exists():
         previous = orjson.loads(layout.run_file.read_bytes())
-        if previous != state:
+        # the fingerprint and the plan decide; the stored recipe text is for `thresher refilter`
+        if {k: previous.get(k) for k in state} != state:
             raise UsageError(
                 f"output folder {layout.outdir} holds a run with other inputs or another recipe; "
                 "use a new output folder (or delete this one) to start over"
@@ -316,7 +331,14 @@ def _check_run_state(layout: RunLayout, recipe: Recipe, plan: list[ShardSpec]) -
         raise UsageError(
             f"output folder {layout.outdir} is not empty and holds no Thresher run; choose an empty or new folder"
         )
-    atomic_write_bytes(layout.run_file, orjson.dumps(state, option=orjson.OPT_INDENT_2))
+    state["recipe_spec"] = recipe_spec(recipe)
+    atomic_write_bytes(layout.run_file, orjson.dumps(state, option=orjson.OPT_INDENT_2, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
 
 
 def run_local(

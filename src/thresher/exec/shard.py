@@ -20,6 +20,7 @@ from thresher.io.readers import read_shard
 from thresher.io.writers import ShardWriter, write_bad_records
 from thresher.pipeline import Chain, text_bytes
 from thresher.recipe import Recipe
+from thresher.report.signals import SignalWriter, signal_file
 from thresher.stats import ShardStats, StepStats
 from thresher.steps.base import Batch, CorpusContext
 
@@ -94,6 +95,7 @@ class StageRunner:
                 yield batch
 
         out_writer, rejected_writer = self._open_writers(stage, shard)
+        signal_writer = self._signal_writer(stage, shard)
         try:
             batches: Iterable[Batch] = counted(batched(documents(), self.recipe.batch_size))
             if stage.apply_step is not None:
@@ -102,10 +104,10 @@ class StageRunner:
                 ctx = self.corpus_context(stage_index - 1)
                 batches = _split_rejected(
                     _measured(stage.apply_step.apply(ctx, shard, batches), apply_stats), apply_stats, rejected_writer,
-                    stats,
+                    stats, signal_writer,
                 )
             chain = Chain(stage.doc_steps)
-            batches = _chain_batches(chain, batches, rejected_writer, stats)
+            batches = _chain_batches(chain, batches, rejected_writer, stats, signal_writer, stage.is_last)
             batches = _written(batches, out_writer, stats)
             if stage.collect_step is not None:
                 stage.collect_step.collect(self.corpus_context(stage_index), shard, batches)
@@ -115,10 +117,12 @@ class StageRunner:
             out_writer.commit()
             if rejected_writer is not None:
                 rejected_writer.commit()
+            signal_writer.commit()
         except BaseException:
             out_writer.abort()
             if rejected_writer is not None:
                 rejected_writer.abort()
+            signal_writer.abort()
             raise
         if stage_index == 0 and bad:
             write_bad_records(self.layout.bad_file(shard), bad)
@@ -146,6 +150,15 @@ class StageRunner:
                 rejected = ShardWriter(self.layout.stage_work(stage.index), shard, "jsonl", "zstd", subdir="rejected")
         return out, rejected
 
+    def _signal_writer(self, stage: Stage, shard: int) -> SignalWriter:
+        """The signal rows of a shard: a stage that is not the last keeps the rows of the documents
+        it dropped in its work folder; the last stage writes the final file, earlier stages' rows first."""
+        order = [spec.name for spec in self.recipe.steps]
+        if not stage.is_last:
+            return SignalWriter(signal_file(self.layout.stage_work(stage.index), shard), order)
+        earlier = [signal_file(self.layout.stage_work(k), shard) for k in range(stage.index)]
+        return SignalWriter(signal_file(self.layout.outdir, shard), order, earlier)
+
     # -- decide tasks ------------------------------------------------------------------------------
 
     def decide_phases(self, stage_index: int) -> list[tuple[str, int]]:
@@ -168,7 +181,8 @@ def _measured(batches: Iterable[Batch], stats: StepStats) -> Iterator[Batch]:
 
 
 def _split_rejected(
-    batches: Iterable[Batch], step_stats: StepStats, rejected: ShardWriter | None, stats: ShardStats
+    batches: Iterable[Batch], step_stats: StepStats, rejected: ShardWriter | None, stats: ShardStats,
+    signals: SignalWriter,
 ) -> Iterator[Batch]:
     for batch in batches:
         kept = [doc for doc in batch if doc.drop is None]
@@ -178,16 +192,24 @@ def _split_rejected(
         step_stats.docs_out += len(kept)
         step_stats.bytes_out += text_bytes(kept)
         _reject(dropped, rejected, stats)
+        signals.add(dropped)
         if kept:
             yield kept
 
 
 def _chain_batches(
-    chain: Chain, batches: Iterable[Batch], rejected: ShardWriter | None, stats: ShardStats
+    chain: Chain, batches: Iterable[Batch], rejected: ShardWriter | None, stats: ShardStats,
+    signals: SignalWriter, last_stage: bool,
 ) -> Iterator[Batch]:
     for batch in batches:
+        position = {id(doc): i for i, doc in enumerate(batch)} if last_stage else None
         kept, dropped = chain.process(batch)
         _reject(dropped, rejected, stats)
+        if position is not None:  # every document's row, in the order the batch came in
+            end = len(position)
+            signals.add(sorted(kept + dropped, key=lambda d: position.get(id(d), end)))
+        else:  # the kept ones get their row in the last stage
+            signals.add(dropped)
         if kept:
             yield kept
 

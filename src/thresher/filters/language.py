@@ -108,6 +108,8 @@ class LanguageFilter(Filter):
     """
 
     name = "language"
+    #: read only by ``keep``: `thresher refilter` re-decides them from the signal table
+    keep_params = frozenset({"min_score", "label_only"})
 
     def __init__(
         self,

@@ -149,6 +149,8 @@ class URLFilter(Filter):
     """
 
     name = "url_filter"
+    #: read only by ``keep``: `thresher refilter` re-decides them from the signal table
+    keep_params = frozenset({"soft_word_threshold"})
 
     def __init__(
         self,

@@ -74,6 +74,10 @@ class Step(ABC):
 class Filter(Step):
     """A document filter with separate ``score`` (signals) and ``keep`` (thresholds) halves."""
 
+    #: constructor parameters read only by :meth:`keep` (thresholds): changing them changes no
+    #: signal, so ``thresher refilter`` can re-decide from the signal table without rescoring.
+    keep_params: ClassVar[frozenset[str]] = frozenset()
+
     @abstractmethod
     def score(self, doc: Document) -> dict[str, float]:
         """Compute this filter's signals for one document."""

@@ -1,0 +1,421 @@
+"""``thresher refilter``: new keep/drop decisions from a run's signal table, without rescoring.
+
+A filter is ``score`` (signals, costly, stored in the signal table) plus ``keep`` (thresholds,
+cheap). When a new recipe differs from the run's recipe only in parameters read by ``keep``
+(:attr:`thresher.steps.base.Filter.keep_params`), the new decisions follow from the stored signals:
+for each document, walk the steps in order and call the new ``keep`` of each filter on the
+document's stored signals.
+
+What can be decided:
+
+- only the steps before the first corpus step (dedup): which documents dedup drops depends on the
+  set that reaches it, so dedup must be rerun on the new set (the output says so);
+- a document that now passes a step it never reached in the run (it was dropped earlier) has no
+  signals for the later steps: it is reported as *undecidable: needs rescoring*, never silently
+  kept or dropped;
+- a step that is not a filter (text editing, extraction) keeps its original outcome for the
+  documents that reached it.
+
+Any other difference (steps added, removed or reordered, a parameter that changes signals or text,
+the reader, a changed filter after a corpus step) is refused with the list of differences: that
+needs a full rerun.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from thresher.errors import RecipeError, ThresherError, UsageError
+from thresher.io.atomic import atomic_path
+from thresher.recipe import Recipe, load_recipe, parse_recipe
+from thresher.report.signals import read_signal_table, signal_files
+from thresher.steps.base import CorpusStep, Filter, get_step_class, step_parameters
+
+#: keep-only parameters of filters whose modules do not declare ``keep_params`` yet. Used in
+#: addition to the class attribute; remove an entry once its class declares the same set.
+KEEP_PARAMS_FALLBACK: dict[str, frozenset[str]] = {
+    "gopher_quality": frozenset({
+        "min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
+        "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
+        "max_non_alpha_words_ratio", "min_stop_words",
+    }),
+    "gopher_repetition": frozenset({"dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"}),
+    "fineweb_quality": frozenset({
+        "line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio", "new_line_ratio",
+    }),
+}
+
+
+def _ngram_sizes(value: Any) -> list[int]:
+    if not value:
+        return []
+    items = value.keys() if isinstance(value, dict) else (item[0] for item in value)
+    return sorted(int(n) for n in items)
+
+
+#: parameters that are keep-only under a condition: ``(step, parameter) -> test(old, new)``. The
+#: n-gram thresholds of gopher_repetition are keep-only when the sizes stay the same (``score``
+#: computes one signal per size; ``keep`` compares it with the fraction).
+KEEP_ONLY_IF: dict[tuple[str, str], Callable[[Any, Any], bool]] = {
+    ("gopher_repetition", "top_n_grams"): lambda old, new: _ngram_sizes(old) == _ngram_sizes(new),
+    ("gopher_repetition", "dup_n_grams"): lambda old, new: _ngram_sizes(old) == _ngram_sizes(new),
+}
+
+NEEDS_RESCORING = "needs_rescoring"
+PASSED = "(passed)"
+
+
+def keep_params_of(cls: type) -> frozenset[str]:
+    """The keep-only parameters of a step class (empty for anything but a :class:`Filter`)."""
+    if not (isinstance(cls, type) and issubclass(cls, Filter)):
+        return frozenset()
+    return frozenset(getattr(cls, "keep_params", frozenset())) | KEEP_PARAMS_FALLBACK.get(cls.name, frozenset())
+
+
+# -- the run's recipe and the new one -----------------------------------------------------------------
+
+
+def _run_state(run_dir: Path) -> dict[str, Any]:
+    run_file = run_dir / ".thresher" / "run.json"
+    if not run_file.exists():
+        raise UsageError(
+            f"{run_dir} is not a Thresher output folder (no .thresher/run.json); give the -o folder of a run"
+        )
+    return orjson.loads(run_file.read_bytes())
+
+
+def run_recipe(run_dir: str | Path) -> Recipe:
+    """The recipe a run used, as stored in ``.thresher/run.json``."""
+    run_dir = Path(run_dir)
+    state = _run_state(run_dir)
+    spec = state.get("recipe_spec")
+    if spec is None:
+        raise UsageError(
+            f"{run_dir} was made by a Thresher version that did not store its recipe; rerun it to refilter"
+        )
+    return parse_recipe(orjson.dumps(spec).decode(), source=str(run_dir / ".thresher" / "run.json"),
+                        name=spec.get("name", "run"))
+
+
+def apply_settings(recipe: Recipe, settings: Sequence[str]) -> Recipe:
+    """``recipe`` with ``step.param=value`` settings applied (values parsed as YAML) and revalidated."""
+    if not settings:
+        return recipe
+    from thresher.exec.local import recipe_spec
+
+    spec = recipe_spec(recipe)
+    steps: list[dict[str, dict[str, Any]]] = [{name: dict(params)} for s in spec["steps"] for name, params in s.items()]
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        step, dot, param = key.strip().partition(".")
+        if not sep or not dot or not step or not param:
+            raise UsageError(
+                f"--set {setting!r}: write step.parameter=value, e.g. --set gopher_quality.min_doc_words=80"
+            )
+        matches = [s for s in steps if step in s]
+        if not matches:
+            names = ", ".join(next(iter(s)) for s in steps)
+            raise UsageError(f"--set {setting!r}: the recipe has no step {step!r}; its steps: {names}")
+        if len(matches) > 1:
+            raise UsageError(
+                f"--set {setting!r}: step {step!r} appears {len(matches)} times; edit a recipe file instead"
+            )
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        matches[0][step][param] = value
+    spec["steps"] = steps
+    return parse_recipe(orjson.dumps(spec).decode(), source="--set", name=recipe.name)
+
+
+def _normalised(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=lambda v: sorted(v, key=str) if isinstance(v, (set, frozenset))
+                                     else repr(v)))
+
+
+def _effective(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, p in step_parameters(cls).items():
+        out[name] = params[name] if name in params else (None if p.default is p.empty else p.default)
+    return {k: _normalised(v) for k, v in out.items()}
+
+
+@dataclass
+class Change:
+    """One keep-only parameter that differs between the run's recipe and the new one."""
+
+    step: str
+    param: str
+    old: Any
+    new: Any
+
+    def __str__(self) -> str:
+        return f"{self.step}.{self.param}: {self.old!r} -> {self.new!r}"
+
+
+def compare_recipes(old: Recipe, new: Recipe) -> tuple[list[Change], int]:
+    """The keep-only changes from ``old`` to ``new``, and the index of the first corpus step
+    (``len(steps)`` if none). Raises :class:`UsageError` listing every difference refilter cannot handle."""
+    old_names = [s.name for s in old.steps]
+    new_names = [s.name for s in new.steps]
+    rerun = "a full rerun is needed (thresher run ... -o NEW_FOLDER)"
+    if old_names != new_names:
+        raise UsageError(
+            f"the steps differ from the run's (added, removed or reordered): run {' -> '.join(old_names) or 'none'}; "
+            f"new {' -> '.join(new_names) or 'none'}; refilter only re-decides thresholds: {rerun}"
+        )
+    problems: list[str] = []
+    old_reader, new_reader = old.reader.model_dump(), new.reader.model_dump()
+    for key in old_reader:
+        if old_reader[key] != new_reader[key]:
+            problems.append(f"reader.{key}: {old_reader[key]!r} -> {new_reader[key]!r} (the input would be read "
+                            "differently; copy the run's reader section into the new recipe)")
+    classes = [get_step_class(name) for name in old_names]
+    first_corpus = next((i for i, c in enumerate(classes) if issubclass(c, CorpusStep)), len(classes))
+    changes: list[Change] = []
+    for i, (cls, o, n) in enumerate(zip(classes, old.steps, new.steps, strict=True)):
+        eo, en = _effective(cls, o.params), _effective(cls, n.params)
+        for param in eo:
+            if eo[param] == en[param]:
+                continue
+            where = f"{o.name}.{param}: {eo[param]!r} -> {en[param]!r}"
+            keep_only = param in keep_params_of(cls) or (
+                (o.name, param) in KEEP_ONLY_IF and KEEP_ONLY_IF[(o.name, param)](eo[param], en[param])
+            )
+            if not keep_only:
+                if issubclass(cls, CorpusStep):
+                    why = f"corpus step {o.name!r} decides over the whole corpus, not from signals"
+                elif issubclass(cls, Filter):
+                    why = f"a parameter of filter {o.name!r} that changes its signals, not a threshold read by keep"
+                else:
+                    why = f"step {o.name!r} is not a filter: it edits text or computes what later steps see"
+                problems.append(f"{where} ({why})")
+            elif i > first_corpus:
+                problems.append(f"{where} (this filter runs after corpus step {old_names[first_corpus]!r}, whose "
+                                "decisions depend on the documents that reach it)")
+            else:
+                changes.append(Change(o.name, param, eo[param], en[param]))
+    if problems:
+        raise UsageError("refilter cannot re-decide this from the signal table: " + "; ".join(problems) + f"; {rerun}")
+    prefix = old_names[:first_corpus]
+    repeated = sorted({n for n in prefix if prefix.count(n) > 1})
+    if repeated:
+        raise UsageError(f"step(s) {', '.join(repeated)} appear more than once before the first corpus step; their "
+                         f"signals share one column, so refilter cannot tell them apart: {rerun}")
+    return changes, first_corpus
+
+
+# -- deciding --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RefilterResult:
+    """What :func:`refilter` found. Counts are keyed by ``(step, reason)``; ``(PASSED, corpus step or "")``
+    counts documents that pass every decided step."""
+
+    run_dir: Path
+    steps: list[str]
+    corpus_step: str | None
+    changes: list[Change]
+    documents: int
+    before: Counter[tuple[str, str]] = field(default_factory=Counter)
+    after: Counter[tuple[str, str]] = field(default_factory=Counter)
+    undecidable: Counter[str] = field(default_factory=Counter)
+    #: documents that passed the decided steps in the run and were dropped by a later step, by step
+    dropped_later: Counter[str] = field(default_factory=Counter)
+    decisions: pa.Table | None = None
+
+    @property
+    def kept_before(self) -> int:
+        return sum(n for (step, _), n in self.before.items() if step == PASSED)
+
+    @property
+    def kept_after(self) -> int:
+        return sum(n for (step, _), n in self.after.items() if step == PASSED)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary."""
+        def table(counter: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+            out: dict[str, dict[str, int]] = {}
+            for (step, reason), n in sorted(counter.items()):
+                out.setdefault(step, {})[reason] = n
+            return out
+
+        return {
+            "run": str(self.run_dir),
+            "documents": self.documents,
+            "changes": [str(c) for c in self.changes],
+            "decided_steps": self.steps,
+            "corpus_step": self.corpus_step,
+            "passed_before": self.kept_before,
+            "passed_after": self.kept_after,
+            "dropped_before": table(Counter({k: v for k, v in self.before.items() if k[0] != PASSED})),
+            "dropped_after": table(Counter({k: v for k, v in self.after.items() if k[0] != PASSED})),
+            "undecidable": dict(sorted(self.undecidable.items())),
+            "dropped_later_in_run": dict(sorted(self.dropped_later.items())),
+        }
+
+
+def _check_finished(run_dir: Path) -> None:
+    state = _run_state(run_dir)
+    n_shards = len(state.get("plan", []))
+    files = sorted((run_dir / "signals").glob("part-*.parquet"))
+    if not (run_dir / "stats.json").exists() or (files and len(files) != n_shards):
+        raise UsageError(
+            f"the run in {run_dir} is not finished ({len(files)} of {n_shards} signal files); rerun the same "
+            "`thresher run` command to finish it, then refilter"
+        )
+    signal_files(run_dir)  # a finished run without a signal table: made before it existed
+
+
+def _build_filters(recipe: Recipe, first_corpus: int) -> dict[int, Filter]:
+    filters: dict[int, Filter] = {}
+    for i, spec in enumerate(recipe.steps[:first_corpus]):
+        cls = get_step_class(spec.name)
+        if issubclass(cls, Filter):
+            try:
+                filters[i] = cls(**spec.params)
+            except (ValueError, TypeError, FileNotFoundError) as exc:
+                raise RecipeError(f"{recipe.source}:{spec.line}: step {spec.name!r}: {exc}") from None
+    return filters
+
+
+#: one document's new outcome: ("drop", step, reason), ("pass", None, None) or ("missing", step, None)
+Outcome = tuple[str, str | None, str | None]
+
+
+def _decide(
+    prefix: list[str],
+    filters: dict[int, Filter],
+    step_columns: dict[int, list[tuple[str, list[Any]]]],
+    stops: list[int],
+    reasons: list[str | None],
+) -> list[Outcome]:
+    """Walk every document through the decided steps with ``filters``' keep (see the module docstring)."""
+    outcomes: list[Outcome] = []
+    for r, stop in enumerate(stops):
+        outcome: Outcome = ("pass", None, None)
+        for i, name in enumerate(prefix):
+            if i > stop:  # the document never reached this step: no signals for it
+                outcome = ("missing", name, None)
+                break
+            filt = filters.get(i)
+            if filt is not None:
+                signals = {key: values[r] for key, values in step_columns[i] if values[r] is not None}
+                try:
+                    decision = filt.keep(signals)
+                except (KeyError, TypeError):  # a signal the filter needs was never computed
+                    outcome = ("missing", name, None)
+                    break
+                if decision is not None:
+                    outcome = ("drop", name, decision[0])
+                    break
+            elif i == stop:  # not a filter: the run's outcome stands
+                outcome = ("drop", name, reasons[r])
+                break
+        outcomes.append(outcome)
+    return outcomes
+
+
+def refilter(
+    run_dir: str | Path,
+    recipe: str | Path | Recipe | None = None,
+    settings: Sequence[str] = (),
+    out: str | Path | None = None,
+) -> RefilterResult:
+    """Re-decide keep/drop for a finished run with ``recipe`` (default: the run's own) and ``settings``
+    (``step.param=value``), from the signal table alone. With ``out``, write ``out/decisions.parquet``.
+
+    Before deciding with the new thresholds, the run's own thresholds are replayed on the table: a filter
+    whose replay does not give the run's decisions (its ``process`` decides on more than its signals) is
+    refused rather than trusted."""
+    run_dir = Path(run_dir)
+    old = run_recipe(run_dir)
+    if recipe is None:
+        new = old
+    elif isinstance(recipe, Recipe):
+        new = recipe
+    else:
+        new = load_recipe(recipe)
+    new = apply_settings(new, settings)
+    changes, first_corpus = compare_recipes(old, new)
+    _check_finished(run_dir)
+
+    prefix = [s.name for s in new.steps[:first_corpus]]
+    corpus_step = new.steps[first_corpus].name if first_corpus < len(new.steps) else None
+    new_filters = _build_filters(new, first_corpus)
+    old_filters = _build_filters(old, first_corpus) if changes else new_filters
+
+    table = read_signal_table(run_dir)
+    n = table.num_rows
+    dropped_by = table.column("dropped_by").to_pylist()
+    reasons = table.column("reason").to_pylist()
+    position = {name: i for i, name in enumerate(prefix)}
+    # the last decided step each document reached in the run (len(prefix): passed them all)
+    stops = [position.get(step, len(prefix)) if step is not None else len(prefix) for step in dropped_by]
+    step_columns: dict[int, list[tuple[str, list[Any]]]] = {}
+    for i in new_filters:
+        head = f"{prefix[i]}."
+        step_columns[i] = [(c[len(head):], table.column(c).to_pylist()) for c in table.column_names
+                           if c.startswith(head)]
+
+    result = RefilterResult(run_dir, prefix, corpus_step, changes, n)
+    passed_key = (PASSED, corpus_step or "")
+    for step, reason, stop in zip(dropped_by, reasons, stops, strict=True):
+        if stop < len(prefix):
+            result.before[(step, reason)] += 1  # type: ignore[index]
+        else:
+            result.before[passed_key] += 1
+            if step is not None:
+                result.dropped_later[step] += 1
+
+    replay = _decide(prefix, old_filters, step_columns, stops, reasons)
+    wrong: Counter[str] = Counter()
+    for r, (kind, step, reason) in enumerate(replay):
+        recorded = ("drop", dropped_by[r], reasons[r]) if stops[r] < len(prefix) else ("pass", None, None)
+        if (kind, step, reason) != recorded:
+            wrong[str(step or dropped_by[r])] += 1
+    if wrong:
+        detail = ", ".join(f"{step}: {k:,} documents" for step, k in wrong.most_common())
+        raise ThresherError(
+            f"replaying the run's own thresholds on its signal table does not give the run's decisions ({detail}): "
+            "these steps decide on more than the signals they store, so refilter cannot be trusted; rerun instead"
+        )
+
+    outcomes = replay if new_filters is old_filters else _decide(prefix, new_filters, step_columns, stops, reasons)
+    out_kept: list[bool | None] = [None] * n
+    out_step: list[str | None] = [None] * n
+    out_reason: list[str | None] = [None] * n
+    for r, (kind, step, reason) in enumerate(outcomes):
+        if kind == "missing":
+            result.undecidable[str(step)] += 1
+            out_reason[r] = f"{NEEDS_RESCORING}:{step}"
+        elif kind == "drop":
+            result.after[(str(step), str(reason))] += 1
+            out_kept[r], out_step[r], out_reason[r] = False, step, reason
+        else:
+            result.after[passed_key] += 1
+            out_kept[r] = True
+    result.decisions = pa.table(
+        {
+            "id": table.column("id"),
+            "kept": pa.array(out_kept, pa.bool_()),
+            "dropped_by": pa.array(out_step, pa.string()),
+            "reason": pa.array(out_reason, pa.string()),
+        }
+    )
+    if out is not None:
+        path = Path(out) / "decisions.parquet"
+        with atomic_path(path) as tmp:
+            pq.write_table(result.decisions, tmp, compression="zstd")
+    return result
