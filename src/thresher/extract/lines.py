@@ -11,6 +11,12 @@ main prose cluster), with a small boosted-tree model shipped in
 - ``advertisement``: a line that is only an advertisement label;
 - ``dated_title``: a short line ending in `` - <date>`` (a list of posts with their dates);
 - ``model:<p>``: the model's content probability ``p`` was below the threshold;
+- ``comments``: the reader comments under the content (from the first of at least two comment
+  headers such as "Jane on May 3, 2019 at 4:47 pm said:" below the first prose line);
+- ``related_list``: a list of other stories under a heading such as "More from UK" or "You may
+  also like", below the first prose line (up to the next sentence);
+- ``detached_block:<p>``: the line was kept by the model but sits in a small block of kept lines
+  away from the main one (less than ``min_block_share`` of its characters): a teaser or comment;
 - a headline (and a standfirst sentence) directly above the start of the content is kept
   (``keep_title``), passing over ads, dates and bylines in between.
 
@@ -44,6 +50,10 @@ _B = BASE_INDEX
 _FEATURE_LINE_CAP = 100_000
 #: rows per tree-ensemble call (bounds memory on a 100k-line page)
 _CHUNK = 256
+#: kept lines at most this many lines apart belong to one block (see ``LineCleaner._detached``)
+_BLOCK_GAP = 3
+#: a detached block whose mean content probability reaches this stays (chosen on the tune pages)
+_BLOCK_SURE = 0.85
 
 #: a line that is only an advertisement label; matched over many lines joined by "\n" at once
 _AD_LINE = re.compile(
@@ -56,6 +66,27 @@ _AD_LINE = re.compile(
 #: a post title followed by its date ("Tips for boxers - November 6, 2020"): lists of posts
 _DATED_TITLE = re.compile(
     r"\s[-–—|•·,]\s*(?:\w+\.? \d{1,2},? \d{4}|\d{1,2}\.? \w+\.? \d{4}|\d{1,4}[./-]\d{1,2}[./-]\d{2,4})$"
+)
+
+
+#: the header of a reader comment: "Jane on May 3, 2019 at 4:47 pm said:", "Bob says:", "Ann wrote:";
+#: counted only on lines of at most 16 words with a date on them or on the next line (a forum's quote
+#: header, "Bob wrote:" or "16 minutes ago, Bob said:", has none)
+_COMMENT_AUTHOR = re.compile(
+    r"^[^\n]{0,160}?\b(?:said|says|wrote|writes|replied|commented|sagt|schrieb|dit|a écrit|dice|escribió)"
+    r"\s*:[^\w\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+#: the heading of a list of other stories ("More from UK", "Most read in world news", "You may also like")
+_RELATED_HEADING = re.compile(
+    r"^\W*(?:related|recommended|trending|popular|most (?:read|popular|viewed|shared|commented)"
+    r"|more (?:from|in|on|stories|news|articles|like this|to read|to explore|videos|posts)"
+    r"|you (?:may|might) (?:also )?(?:like|enjoy|be interested)|read next|what to read next|top stories"
+    r"|latest (?:news|stories|articles|posts|headlines)|recent (?:posts|articles|stories)|further reading"
+    r"|see also|also read|read also|editor'?s picks)\b",
+    re.IGNORECASE,
 )
 
 
@@ -116,6 +147,9 @@ class LineCleaner:
         keep_title: bool = True,
         model_path: str | None = None,
         stages: list[TreeEnsemble] | None = None,
+        min_block_share: float = 0.4,
+        cut_comments: bool = True,
+        cut_related: bool = True,
     ) -> None:
         if stages is None:
             stages, tuned = load_model(model_path or str(_model_path()))
@@ -123,6 +157,9 @@ class LineCleaner:
         self.stages = stages
         self.threshold = 0.5 if threshold is None else float(threshold)
         self.keep_title = keep_title
+        self.min_block_share = float(min_block_share)
+        self.cut_comments = cut_comments
+        self.cut_related = cut_related
 
     def classify_many(self, docs_lines: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, dict[int, str]]]:
         """For each document (its stripped non-empty lines): keep mask, probabilities, removal rules.
@@ -155,8 +192,12 @@ class LineCleaner:
         dated = np.zeros(len(lines), bool)
         for i in np.flatnonzero((f[:, _B["kw_date"]] > 0) & (f[:, _B["log_words"]] < np.log1p(30))):
             dated[i] = _DATED_TITLE.search(lines[i][-40:]) is not None
-        forced = no_text | ad | dated
+        comments = self._comment_section(lines, f) if self.cut_comments else np.zeros(len(lines), bool)
+        related = self._related_lists(lines, f) if self.cut_related else np.zeros(len(lines), bool)
+        forced = no_text | ad | dated | comments | related
         keep &= ~forced
+        detached = self._detached(lines, keep, p) if self.min_block_share > 0 else np.zeros(len(lines), bool)
+        keep &= ~detached
         if self.keep_title and keep.any():
             for i in self._lead_in(lines, f, p, keep, forced):
                 keep[i] = True
@@ -167,9 +208,82 @@ class LineCleaner:
                 rules[int(i)] = "advertisement"
             elif dated[i]:
                 rules[int(i)] = "dated_title"
+            elif comments[i]:
+                rules[int(i)] = "comments"
+            elif related[i]:
+                rules[int(i)] = "related_list"
+            elif detached[i]:
+                rules[int(i)] = f"detached_block:{p[i]:.2f}"
             else:
                 rules[int(i)] = f"model:{p[i]:.2f}"
         return keep, p, rules
+
+    @staticmethod
+    def _comment_section(lines: list[str], f: np.ndarray) -> np.ndarray:
+        """The reader comments under the content: every line from the first comment header
+        ("Jane on May 3, 2019 at 4:47 pm said:") that follows a prose line of 15 words or more,
+        when at least two such headers follow it and none precedes it (a forum thread, whose first
+        post starts with a header, is left alone)."""
+        n = len(lines)
+        out = np.zeros(n, bool)
+        words = np.expm1(f[:, _B["log_words"]])
+        prose = np.flatnonzero(words >= 14.5)
+        if len(prose) == 0:
+            return out
+        dated = f[:, _B["kw_date"]] > 0
+        dated_next = np.concatenate((dated[1:], [False]))
+        cand = [
+            int(i)
+            for i in np.flatnonzero((words <= 16) & (dated | dated_next))
+            if ":" in lines[i][-4:] and len(lines[i]) <= 200
+        ]
+        heads = [i for i in cand if _COMMENT_AUTHOR.match(lines[i])]
+        if heads and heads[0] > prose[0] and len(heads) >= 2:
+            out[heads[0] :] = True
+        return out
+
+    @staticmethod
+    def _related_lists(lines: list[str], f: np.ndarray) -> np.ndarray:
+        """Lists of other stories below the start of the content: a heading of at most 6 words such
+        as "More from UK" or "You may also like" after the first prose line, and the lines under it
+        up to the next sentence of 12 words or more, when they are at least three."""
+        n = len(lines)
+        out = np.zeros(n, bool)
+        prose = np.flatnonzero(f[:, _B["prose"]] > 0)
+        if len(prose) == 0:
+            return out
+        words = np.expm1(f[:, _B["log_words"]])
+        sentence = np.flatnonzero((f[:, _B["ends_sentence"]] > 0) & (words >= 11.5))
+        for h in np.flatnonzero((words <= 6.5) & (np.arange(n) > prose[0])):
+            if not _RELATED_HEADING.match(lines[h]):
+                continue
+            k = np.searchsorted(sentence, h, side="right")
+            end = int(sentence[k]) if k < len(sentence) else n
+            if end - h - 1 >= 3:
+                out[h:end] = True
+        return out
+
+    def _detached(self, lines: list[str], keep: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Kept lines in a small block detached from the main one.
+
+        The kept lines are grouped into blocks (consecutive kept lines at most ``_BLOCK_GAP`` lines
+        apart); a block whose characters are fewer than ``min_block_share`` times those of the
+        heaviest block, and whose mean content probability (weighted by characters) is below
+        ``_BLOCK_SURE``, is dropped: a teaser summary or a comment the model half believed in, far
+        from the article. (The article is one region of the page, as content extractors assume when
+        they pick one main node: e.g. Readability.js' top candidate, Mozilla readability
+        ``Readability.js`` ``_grabArticle``.)"""
+        out = np.zeros(len(lines), bool)
+        idx = np.flatnonzero(keep)
+        if len(idx) < 2:
+            return out
+        block = np.concatenate(([0], np.cumsum(np.diff(idx) > _BLOCK_GAP)))
+        chars = np.fromiter((len(lines[i]) for i in idx), np.float64, len(idx))
+        mass = np.bincount(block, weights=chars)
+        # a block the model is sure of stays (an article split by a gallery or an ad column)
+        belief = np.bincount(block, weights=chars * p[idx]) / np.maximum(mass, 1.0)
+        out[idx] = (mass[block] < self.min_block_share * mass.max()) & (belief[block] < _BLOCK_SURE)
+        return out
 
     @staticmethod
     def _lead_in(lines: list[str], f: np.ndarray, p: np.ndarray, keep: np.ndarray, forced: np.ndarray) -> list[int]:
@@ -231,14 +345,28 @@ class CleanLines(Step):
 
     name = "clean_lines"
 
-    def __init__(self, threshold: float | None = None, keep_title: bool = True, model_path: str | None = None) -> None:
+    def __init__(
+        self,
+        threshold: float | None = None,
+        keep_title: bool = True,
+        model_path: str | None = None,
+        min_block_share: float = 0.4,
+        cut_comments: bool = True,
+        cut_related: bool = True,
+    ) -> None:
         """``threshold``: content probability below which a line goes (default: the value tuned
         with the shipped model); ``keep_title``: keep the headline above the content;
-        ``model_path``: another model file trained by ``thresher.extract.cleaner.train``."""
+        ``model_path``: another model file trained by ``thresher.extract.cleaner.train``;
+        ``min_block_share``: drop kept blocks lighter than this share of the main block (0: off);
+        ``cut_comments``: drop the reader comments under the content; ``cut_related``: drop the
+        lists of related stories below the start of the content."""
         super().__init__()
         self.threshold = threshold
         self.keep_title = keep_title
         self.model_path = model_path
+        self.min_block_share = min_block_share
+        self.cut_comments = cut_comments
+        self.cut_related = cut_related
         self._cleaner: LineCleaner | None = None
 
     def __getstate__(self) -> dict:
@@ -250,7 +378,14 @@ class CleanLines(Step):
     def cleaner(self) -> LineCleaner:
         """The line classifier (built on first use)."""
         if self._cleaner is None:
-            self._cleaner = LineCleaner(self.threshold, self.keep_title, self.model_path)
+            self._cleaner = LineCleaner(
+                self.threshold,
+                self.keep_title,
+                self.model_path,
+                min_block_share=self.min_block_share,
+                cut_comments=self.cut_comments,
+                cut_related=self.cut_related,
+            )
         return self._cleaner
 
     def process(self, batch: Batch) -> Batch:

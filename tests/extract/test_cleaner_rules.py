@@ -1,0 +1,133 @@
+"""``clean_lines`` rules on top of the model: reader comments and related-story lists under the story,
+detached small blocks of kept lines."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thresher.document import Document
+from thresher.extract.cleaner.features import line_features
+from thresher.extract.lines import CleanLines, LineCleaner
+
+STORY = [
+    "The harbour authority confirmed on Tuesday that the old ferry pier will close at the end of the "
+    "month, after engineers found cracks in two of its main supports.",
+    "Ferry operators will move their services to the new terminal on the east quay, which adds about "
+    "ten minutes to the crossing for foot passengers.",
+    "Residents of the island said they were worried about older passengers who cannot manage the "
+    "longer walk from the bus stop to the new terminal.",
+    "The authority said it would run a free shuttle between the town centre and the east quay until "
+    "the end of the year, and review the service in the spring.",
+]
+COMMENTS = [
+    "12 Comments",
+    "Milan Griffes on September 12, 2018 at 4:47 pm said:",
+    "Any update on whether the shuttle will also run at weekends, when most of the visitors come over "
+    "to the island for the market and the beaches? It would make a big difference to the shops.",
+    "Catherine on September 13, 2018 at 5:23 pm said:",
+    "We have not heard anything yet, but the council meets again next week and the shuttle is on the "
+    "agenda, so we hope to have an answer for you and the other readers who asked by Friday.",
+    "Alex says:",
+    "November 2, 2018 at 8:01 am",
+    "Thanks for keeping us posted on this, it has been a long wait for everyone who lives on the island.",
+]
+NAV = ["Home", "News", "Sport", "Weather", "Travel", "Culture", "Contact"]
+
+
+def comment_section(lines: list[str]) -> list[bool]:
+    return LineCleaner._comment_section(lines, line_features(lines)).tolist()
+
+
+def test_comment_section_starts_at_the_first_header_below_the_story() -> None:
+    lines = ["Home", *STORY, *COMMENTS, "Privacy Policy"]
+    start = 1 + len(STORY) + 1  # the first "... said:" line
+    assert comment_section(lines) == [False] * start + [True] * (len(lines) - start)
+
+
+def test_a_quote_introduced_with_said_is_not_a_comment_header() -> None:
+    quote = [
+        "Mr Jones said:",
+        "“We cannot ask people to walk on a structure we know is failing, and we will not do so.”",
+        "The harbour master said:",
+        "“The new terminal is ready and the crossing will only take ten minutes longer than before.”",
+    ]
+    assert not any(comment_section([*STORY, *quote, *STORY]))
+
+
+def test_a_forum_thread_whose_posts_start_with_headers_is_left_alone() -> None:
+    thread = COMMENTS[1:]  # header, post, header, post, header, date, post: a header before any prose
+    assert not any(comment_section(["Forum", "Ferry pier", *thread]))
+    assert not any(comment_section([*STORY, *COMMENTS[:3]]))  # one header only: not a comment section
+
+
+def test_comments_under_a_story_are_removed_with_their_rule() -> None:
+    text = "\n".join([*NAV, "Harbour pier to close after storm damage", *STORY, *COMMENTS, *NAV])
+    (doc,) = CleanLines(keep_title=False).process([Document("d", text)])
+    assert doc.text.split("\n") == STORY
+    rules = {e["text"]: e["rule"] for e in doc.metadata["removed_lines"]}
+    assert rules[COMMENTS[2]] == "comments" and rules[COMMENTS[-1]] == "comments"
+    (kept,) = CleanLines(keep_title=False, cut_comments=False).process([Document("d", text)])
+    assert "comments" not in {e["rule"] for e in kept.metadata["removed_lines"]}
+
+
+def test_small_detached_blocks_of_kept_lines_are_dropped_unless_the_model_is_sure() -> None:
+    cleaner = LineCleaner(min_block_share=0.4)
+    teaser = "Five things to do in the city this weekend, from markets to a night of open studios."
+    lines = ["Home", *STORY, "Related", "News", "Sport", "Weather", teaser, "About us"]
+    keep = np.array([False, True, True, True, True, False, False, False, False, True, False])
+    unsure = np.where(keep, 0.7, 0.1)
+    assert cleaner._detached(lines, keep, unsure).tolist() == [False] * 9 + [True, False]
+    sure = np.where(keep, 0.95, 0.1)
+    assert not cleaner._detached(lines, keep, sure).any()
+    # kept lines two dropped lines apart are one block; a block of comparable weight stays
+    keep2 = np.array([False, True, True, False, False, True, True, False, False, False, False])
+    assert not cleaner._detached(lines, keep2, np.where(keep2, 0.7, 0.1)).any()
+    assert not LineCleaner(min_block_share=0.0)._detached(lines, keep, unsure).any()
+
+
+def test_rules_keep_the_step_deterministic_and_batch_independent() -> None:
+    texts = [
+        "\n".join([*NAV, *STORY, *COMMENTS]),
+        "\n".join([*COMMENTS, *STORY, *NAV]),
+        "\n".join(NAV),
+    ]
+    step = CleanLines()
+    together = [d.text for d in step.process([Document(str(i), t) for i, t in enumerate(texts)])]
+    alone = [CleanLines().process([Document("x", t)])[0].text for t in texts]
+    assert together == alone
+
+
+def related_lists(lines: list[str]) -> list[bool]:
+    return LineCleaner._related_lists(lines, line_features(lines)).tolist()
+
+
+RELATED = [
+    "More from UK",
+    "Council approves budget for new bus lanes in the city centre",
+    "Five things to do this weekend",
+    "Local school wins national chess title",
+]
+
+
+def test_a_list_of_related_stories_below_the_story_is_cut_up_to_the_next_sentence() -> None:
+    lines = ["Home", *STORY[:2], *RELATED, *STORY[2:]]
+    assert related_lists(lines) == [False] * 3 + [True] * len(RELATED) + [False] * 2
+
+
+def test_related_headings_inside_content_or_above_it_are_left_alone() -> None:
+    # above the first prose line: a navigation column, which the model handles
+    assert not any(related_lists([*RELATED, *STORY]))
+    # a heading followed by fewer than three lines before the next sentence
+    assert not any(related_lists([*STORY[:2], "Related coverage", "Pier closure map", *STORY[2:]]))
+    # "more" inside an ordinary heading is not a related-stories heading
+    assert not any(related_lists([*STORY[:2], "More than a ferry", "Timetable", "Fares", "Parking", *STORY[2:]]))
+
+
+def test_related_lists_are_removed_with_their_rule_and_can_be_kept() -> None:
+    text = "\n".join([*NAV, *STORY, *RELATED, "About us", "Privacy Policy"])
+    (doc,) = CleanLines(keep_title=False).process([Document("d", text)])
+    assert doc.text.split("\n") == STORY
+    rules = {e["text"]: e["rule"] for e in doc.metadata["removed_lines"]}
+    assert rules["More from UK"] == "related_list" and rules[RELATED[1]] == "related_list"
+    (kept,) = CleanLines(keep_title=False, cut_related=False).process([Document("d", text)])
+    assert "related_list" not in {e["rule"] for e in kept.metadata["removed_lines"]}
