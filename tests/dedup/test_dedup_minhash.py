@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+import xxhash
 
 from tests.dedup.support import ARTICLES, docs
 from thresher.dedup._norm import simplify_text
@@ -15,8 +17,11 @@ from thresher.dedup.minhash import (
     MinhashDedup,
     band_keys,
     minhash_signatures,
+    minhash_words,
     ngram_hashes,
+    ngram_hashes_batch,
     permutation_parameters,
+    xxh64_spans,
 )
 from thresher.dedup.testing import dropped, kept, run_corpus_step_locally
 from thresher.document import Document
@@ -73,6 +78,52 @@ def test_ngram_hashes_count_and_order() -> None:
     assert len(h) == 2 and h[0] != h[1]
     assert len(ngram_hashes(words[:4], 5)) == 0
     assert ngram_hashes(["x", "y"], 2)[0] == ngram_hashes(["x", "y", "z"], 2)[0]
+
+
+def test_vectorised_xxh64_equals_xxhash_at_every_length() -> None:
+    """Every branch of xxh64: 0-3 trailing bytes, a 4-byte word, 0-3 8-byte lanes, 0-40 stripes."""
+    rng = random.Random(5)
+    data = bytes(rng.randrange(256) for _ in range(4000))
+    spans = sorted((rng.randrange(0, 2600), length) for length in [*range(0, 200), 1000, 1279, 1300, 1311])
+    starts = np.array([s for s, _ in spans])
+    lengths = np.array([n for _, n in spans])
+    expected = [xxhash.xxh64_intdigest(data[s : s + n]) for s, n in spans]
+    for chunk in (1, 13, 4096):  # chunks cut the spans anywhere
+        got = xxh64_spans(np.frombuffer(data, dtype=np.uint8), starts, lengths, chunk=chunk)
+        assert got.tolist() == expected
+    order = np.random.default_rng(0).permutation(len(spans))  # spans in any order
+    got = xxh64_spans(np.frombuffer(data, dtype=np.uint8), starts[order], lengths[order], chunk=50)
+    assert got.tolist() == [expected[i] for i in order.tolist()]
+    assert len(xxh64_spans(np.zeros(0, dtype=np.uint8), starts[:0], lengths[:0])) == 0
+
+
+def test_batched_ngram_hashes_equal_the_per_document_ones() -> None:
+    unicode = "Ünïcödé — 中文 日本語 and émojis 🙂🙂 in a few more words here"
+    texts = [*ARTICLES, "", "one", "four words only here", unicode, near(ARTICLES[1], 3)]
+    words = [minhash_words(t) for t in texts]
+    for n in (1, 2, 5, 9):
+        batched = ngram_hashes_batch(words, n)
+        assert len(batched) == len(words)
+        for w, got in zip(words, batched):
+            assert got.dtype == np.uint64 and got.tolist() == ngram_hashes(w, n).tolist()
+    assert [len(x) for x in ngram_hashes_batch([[], ["a"]], 2)] == [0, 0]
+    # a "word" holding a space cannot be cut out of the joined text: the joined strings are hashed
+    odd = [["a b", "c", "d"], ["x", "y"]]
+    assert [x.tolist() for x in ngram_hashes_batch(odd, 2)] == [ngram_hashes(w, 2).tolist() for w in odd]
+
+
+def test_signatures_bit_identical_to_datatrove(tmp_path: Path) -> None:
+    """Same shingles, permutations and minimum as datatrove's MinhashDedupSignature (default config)."""
+    pytest.importorskip("spacy")
+    minhash = pytest.importorskip("datatrove.pipeline.dedup.minhash")
+    theirs = minhash.MinhashDedupSignature(output_folder=str(tmp_path), config=minhash.MinhashConfig())
+    texts = [*ARTICLES, near(ARTICLES[0], 2), "Ünïcödé — 中文 text, 3.5 km and 1,000 ﬁles (don't) « quoted » here now"]
+    step = MinhashDedup()
+    docs_ = [Document(str(i), t) for i, t in enumerate(texts)]
+    ours = step.signatures(step.batch_shingles(docs_))
+    for text, row in zip(texts, ours):
+        expected = np.array(theirs.get_signature(theirs.get_shingles(text)), dtype=np.uint64).reshape(-1)
+        assert row.tolist() == expected.tolist()
 
 
 def test_near_copies_are_dropped_and_unrelated_documents_kept(tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import xxhash
 
 from thresher.dedup.minhash import MinhashDedup, Ragged
 from thresher.dedup.spin import SpinRobustMinhashDedup
@@ -140,3 +142,24 @@ def test_fingerprint_guards_decide_against_keys_of_other_parameters(tmp_path: Pa
     assert other.fingerprint() != SpinRobustMinhashDedup().fingerprint()
     with pytest.raises(UsageError, match="other parameters"):
         other.decide_phases(CorpusContext(tmp_path, 1))
+
+
+class WordShingles(MinhashDedup):
+    """Overrides ``shingles`` (one hash per distinct lower-cased word): ``collect`` must use it."""
+
+    def shingles(self, doc: Document) -> np.ndarray:
+        return np.unique(np.array([xxhash.xxh64_intdigest(w) for w in doc.text.lower().split()], dtype=np.uint64))
+
+
+def test_batch_shingles_equal_per_document_shingles_and_follow_an_override(tmp_path: Path) -> None:
+    batch = docs(("a", ARTICLES[0]), ("e", ""), ("s", "too short"), ("b", ARTICLES[3] + " Ünïcödé ✓"))
+    plain = MinhashDedup()
+    assert [x.tolist() for x in plain.batch_shingles(batch)] == [plain.shingles(d).tolist() for d in batch]
+    override = WordShingles()
+    assert [x.tolist() for x in override.batch_shingles(batch)] == [override.shingles(d).tolist() for d in batch]
+    # a shuffled copy shares every word with its source: only the override's shingles see them as equal
+    words = ARTICLES[1].split(" ")
+    random.Random(0).shuffle(words)
+    shard = docs(("x", ARTICLES[1]), ("y", " ".join(words)))
+    assert len(kept(run_corpus_step_locally(MinhashDedup(), [shard], tmp_path / "plain"))) == 2
+    assert [d.id for d in kept(run_corpus_step_locally(WordShingles(), [shard], tmp_path / "words"))] == ["x"]

@@ -61,6 +61,30 @@ def test_fast_normalisations_equal_references_on_fuzzed_strings() -> None:
         assert normalize_lines(lines) == [ref_line(x) for x in lines], repr(text)
 
 
+def test_simplify_text_numbers_and_marks_equal_the_reference_on_dense_strings() -> None:
+    """Chains of numbers and separators (pairing left to right), marks in NFD and precomposed text."""
+    rng = random.Random(7)
+    alphabet = list("0123456789" + "0123456789" + ".,،٫⎖⎗⎘" + " a١٣１\u0301é\u0323ṩ-\t")
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert simplify_text(text) == ref_simplify(text), repr(text)
+    assert simplify_text("192.168.0.1, 3.14 and 1,000,000") == "0 0 0 and 0 0"
+    assert simplify_text("e\u0301te\u0301 ete\u0301") == simplify_text("été eté") == "ete ete"
+
+
+def test_simplify_text_per_character_nfd_shortcut_and_its_fallback() -> None:
+    """Accents, marks only, singletons (Å, Ω), and what needs the whole-text NFD: Hangul syllables,
+    a spacing mark with a combining class (U+1D165), marks to reorder."""
+    for text in [
+        "Ça déjà vu, naïve Ångström \u212b \u2126 x\u0301\u0323y",
+        "\u0301\u0308 alone",
+        "한국어 café",
+        "a\U0001d165\u0301b\U0001d165c e\u0323\u0301 \u1e69",
+        "\u2000\u2001 spaces\u3000here",
+    ]:
+        assert simplify_text(text) == ref_simplify(text), repr(text)
+
+
 def test_fast_normalisations_equal_references_on_real_pages(webcorpus_path: Path) -> None:
     with gzip.open(webcorpus_path, "rt", encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for _, line in zip(range(400), fh)]

@@ -2,7 +2,8 @@
 
 Parameters and their published defaults
 ---------------------------------------
-Shingles are word ``n_grams`` (5), each hashed with 64-bit xxh64 of the words joined by a space;
+Shingles are word ``n_grams`` (5), each hashed with 64-bit xxh64 of the words joined by a space
+(computed for a batch of documents at once by a numpy implementation of xxh64, :func:`ngram_hashes_batch`);
 the words are those datatrove uses: its ``simplify_text`` (see :mod:`thresher.dedup._norm`) then
 spaCy's English tokenizer (:mod:`thresher.text`, a spaCy-compatible re-implementation). A signature
 has ``bands * rows`` permutations, ``h(x) = ((a*x + b) mod 2**64) mod (2**61 - 1)``, with ``a, b``
@@ -52,7 +53,9 @@ shingles: they get no signature and are never matched.
 Extension points for subclasses (e.g. the spin-robust mode, :mod:`thresher.dedup.spin`), all public:
 
 - :meth:`MinhashDedup.shingles` (one document -> 1-D uint64 array; signatures, bands and clusters
-  only see those arrays) and :meth:`MinhashDedup.signatures`;
+  only see those arrays), :meth:`MinhashDedup.batch_shingles` (what ``collect`` calls: the batch's
+  documents hashed together, or :meth:`~MinhashDedup.shingles` per document when a subclass
+  overrides it) and :meth:`MinhashDedup.signatures`;
 - :meth:`MinhashDedup.collect_keys` (per-document extra keys, called once per document with
   shingles, in input order) and :meth:`MinhashDedup.save_keys` (writes them per shard; default:
   ragged arrays read back with :class:`Ragged`); :meth:`MinhashDedup.store_shingle_sets` (whether
@@ -68,6 +71,7 @@ Extension points for subclasses (e.g. the spin-robust mode, :mod:`thresher.dedup
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -100,6 +104,8 @@ _MAX64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 BAND_BYTES_PER_DOC = 48
 #: shingles hashed per signature chunk: (chunk x permutations) uint64 buffers stay cache-sized.
 SIGNATURE_CHUNK = 512
+#: documents whose n-grams are hashed together in ``collect`` (:meth:`MinhashDedup.batch_shingles`)
+SHINGLE_BATCH_DOCS = 128
 #: shingles gathered before a signature batch is computed in ``collect``
 SIGNATURE_BATCH_SHINGLES = 64 * SIGNATURE_CHUNK
 
@@ -123,6 +129,257 @@ def ngram_hashes(words: Sequence[str], n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     grams = map(" ".join, zip(*(words[i : i + count] for i in range(n))))
     return np.fromiter(map(xxhash.xxh64_intdigest, grams), dtype=np.uint64, count=count)
+
+
+# -- n-gram hashing, vectorised -----------------------------------------------------------------------
+#
+# xxh64 (seed 0) of many byte strings at once, written with numpy from the published algorithm
+# (Cyan4973/xxHash, ``XXH64``; the strings are the UTF-8 n-grams of a batch of documents, so the
+# results equal ``xxhash.xxh64_intdigest(gram)`` bit for bit, as the tests check). Every n-gram is
+# a slice ``(start, length)`` of one buffer holding the batch's words joined by single spaces. The
+# 8-byte lanes are read from ``words64``, the buffer's unaligned 64-bit words copied to an aligned
+# array (``words64[i]`` = bytes ``i .. i+7``), so each read is one aligned gather. Inputs differ in
+# length, so each step of the algorithm runs on all n-grams of a chunk and a mask keeps the result
+# where the step applies (an xor/and/xor blend: numpy's masked copies are slower); scratch arrays
+# are reused from chunk to chunk (fresh ones of this size cost page faults).
+
+_P1 = np.uint64(0x9E3779B185EBCA87)
+_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_P3 = np.uint64(0x165667B19E3779F9)
+_P4 = np.uint64(0x85EBCA77C2B2AE63)
+_P5 = np.uint64(0x27D4EB2F165667C5)
+_S = [np.uint64(i) for i in range(65)]
+_LOW32 = np.uint64(0xFFFFFFFF)
+_LOW8 = np.uint64(0xFF)
+_ACC_INIT = np.array(
+    [(0x9E3779B185EBCA87 + 0xC2B2AE3D27D4EB4F) % 2**64, 0xC2B2AE3D27D4EB4F, 0, 2**64 - 0x9E3779B185EBCA87],
+    dtype=np.uint64,
+).reshape(4, 1)
+_ACC_ROT = np.array([1, 7, 12, 18], dtype=np.uint64).reshape(4, 1)
+_ACC_ROT_BACK = np.uint64(64) - _ACC_ROT
+_OFF4 = np.array([0, 8, 16, 24], dtype=np.int64).reshape(4, 1)
+_OFF3 = np.array([0, 8, 16], dtype=np.int64).reshape(3, 1)
+_BYTE_SHIFT3 = np.array([0, 8, 16], dtype=np.uint64).reshape(3, 1)
+#: n-grams hashed together by :func:`xxh64_spans` (its scratch arrays of this many uint64 stay cache-sized)
+XXH_CHUNK = 8192
+
+
+class _Scratch:
+    """Reusable work arrays of one thread for :func:`xxh64_spans` (``rows`` n-grams per chunk)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.u = np.empty((7, rows), dtype=np.uint64)  # h, nh, tmp, mask, k, w, rem
+        self.m3 = np.empty((2, 3, rows), dtype=np.uint64)  # up to 3 lanes or bytes at once
+        self.pos = np.empty(rows, dtype=np.int64)
+        self.idx = np.empty((3, rows), dtype=np.int64)
+        self.words = np.empty(0, dtype=np.uint64)
+
+    def words64(self, data: np.ndarray) -> np.ndarray:
+        """``out[i]`` = the little-endian 64-bit word at byte ``i`` of ``data`` (zero-padded), aligned."""
+        n = len(data) + 24
+        if len(self.words) < n:
+            self.words = np.empty(max(n, 2 * len(self.words)), dtype=np.uint64)
+        padded = np.zeros(n + 8, dtype=np.uint8)
+        padded[: len(data)] = data
+        out = self.words[:n]
+        np.copyto(out, np.ndarray((n,), dtype="<u8", buffer=padded, strides=(1,)))
+        return out
+
+
+_scratch = threading.local()
+
+
+def _rotl(x: np.ndarray, r: int, tmp: np.ndarray) -> None:
+    np.right_shift(x, _S[64 - r], out=tmp)
+    np.left_shift(x, _S[r], out=x)
+    np.bitwise_or(x, tmp, out=x)
+
+
+def _round0(k: np.ndarray, tmp: np.ndarray) -> None:
+    """``k = rotl(k * P2, 31) * P1`` in place (xxh64's round with a zero accumulator)."""
+    np.multiply(k, _P2, out=k)
+    _rotl(k, 31, tmp)
+    np.multiply(k, _P1, out=k)
+
+
+def xxh64_spans(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, chunk: int = XXH_CHUNK) -> np.ndarray:
+    """xxh64 (seed 0) of ``data[starts[i] : starts[i] + lengths[i]]`` for every ``i``, as uint64.
+
+    ``data`` is a uint8 array. Spans are taken in chunks of ``chunk``; each chunk copies the stretch
+    of ``data`` its spans cover, so spans in text order (as n-grams are) keep that copy small.
+    """
+    m = len(starts)
+    out = np.empty(m, dtype=np.uint64)
+    if m == 0:
+        return out
+    scratch = getattr(_scratch, "value", None)
+    if scratch is None or scratch.rows < chunk:
+        scratch = _scratch.value = _Scratch(chunk)
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    for lo in range(0, m, chunk):
+        hi = min(m, lo + chunk)
+        first = int(starts[lo:hi].min())
+        last = int((starts[lo:hi] + lengths[lo:hi]).max())
+        words = scratch.words64(data[first:last])
+        _xxh64_chunk(scratch, words, starts[lo:hi] - first, lengths[lo:hi], out[lo:hi])
+    return out
+
+
+def _blend(h: np.ndarray, new: np.ndarray, mask: np.ndarray, tmp: np.ndarray) -> None:
+    """``h = new`` where ``mask`` is all ones, unchanged where it is zero."""
+    np.bitwise_xor(h, new, out=tmp)
+    np.bitwise_and(tmp, mask, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+
+
+def _set_mask(mask: np.ndarray, active: np.ndarray) -> None:
+    np.subtract(_S[0], active.view(np.uint8), out=mask, dtype=np.uint64)
+
+
+def _xxh64_chunk(sc: _Scratch, words: np.ndarray, start: np.ndarray, length: np.ndarray, out: np.ndarray) -> None:
+    c = len(start)
+    h, nh, tmp, mask, k, w, rem = (sc.u[j, :c] for j in range(7))
+    pos = sc.pos[:c]
+    h.fill(_P5)
+    long_ = np.flatnonzero(length >= 32)
+    if len(long_):
+        h[long_] = _stripes(words, start[long_], length[long_] >> 5)
+    np.add(h, length.view(np.uint64), out=h)
+    lv = length.view(np.uint64)
+    np.bitwise_and(lv, _S[31], out=rem)  # bytes left after the stripes
+    np.subtract(length, rem.view(np.int64), out=pos)
+    np.add(pos, start, out=pos)  # where they start
+    np.right_shift(rem, _S[3], out=w)  # 8-byte lanes left (0-3)
+    lanes = int(w.max())
+    if lanes:
+        idx = sc.idx[:lanes, :c]
+        np.add(pos, _OFF3[:lanes], out=idx)
+        kk = sc.m3[0, :lanes, :c]
+        np.take(words, idx, out=kk, mode="clip")
+        t3 = sc.m3[1, :lanes, :c]
+        _round0(kk, t3)
+        for t in range(lanes):
+            _set_mask(mask, w > _S[t])
+            np.bitwise_xor(h, kk[t], out=nh)
+            _rotl(nh, 27, tmp)
+            np.multiply(nh, _P1, out=nh)
+            np.add(nh, _P4, out=nh)
+            _blend(h, nh, mask, tmp)
+    np.left_shift(w, _S[3], out=w)
+    np.add(pos, w.view(np.int64), out=pos)
+    np.take(words, pos, out=w, mode="clip")  # the last 0-7 bytes, in the low bytes of one word
+    np.bitwise_and(rem, _S[7], out=rem)
+    four = rem >= _S[4]
+    if four.any():
+        _set_mask(mask, four)
+        np.bitwise_and(w, _LOW32, out=k)
+        np.multiply(k, _P1, out=k)
+        np.bitwise_xor(h, k, out=nh)
+        _rotl(nh, 23, tmp)
+        np.multiply(nh, _P2, out=nh)
+        np.add(nh, _P3, out=nh)
+        _blend(h, nh, mask, tmp)
+        np.bitwise_and(mask, _S[32], out=k)
+        np.right_shift(w, k, out=w)
+    np.bitwise_and(rem, _S[3], out=rem)
+    nbytes = int(rem.max())
+    if nbytes:
+        bb = sc.m3[0, :nbytes, :c]
+        np.right_shift(w, _BYTE_SHIFT3[:nbytes], out=bb)
+        np.bitwise_and(bb, _LOW8, out=bb)
+        np.multiply(bb, _P5, out=bb)
+        for i in range(nbytes):
+            _set_mask(mask, rem > _S[i])
+            np.bitwise_xor(h, bb[i], out=nh)
+            _rotl(nh, 11, tmp)
+            np.multiply(nh, _P1, out=nh)
+            _blend(h, nh, mask, tmp)
+    # avalanche
+    np.right_shift(h, _S[33], out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+    np.multiply(h, _P2, out=h)
+    np.right_shift(h, _S[29], out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+    np.multiply(h, _P3, out=h)
+    np.right_shift(h, _S[32], out=tmp)
+    np.bitwise_xor(h, tmp, out=out)
+
+
+def _stripes(words: np.ndarray, start: np.ndarray, stripes: np.ndarray) -> np.ndarray:
+    """The xxh64 state of inputs of 32 bytes or more after their 32-byte stripes (4 accumulators
+    merged), for inputs starting at ``start`` with ``stripes`` stripes each."""
+    n = len(start)
+    top = int(stripes.max())
+    order = None
+    if top > 1:  # longest first, so that the inputs still running are a prefix
+        key = top - stripes
+        order = np.argsort(key.astype(np.uint8) if top < 256 else key, kind="stable")
+        start, stripes = start[order], stripes[order]
+        running = np.searchsorted(-stripes, -np.arange(1, top + 1), side="right")
+    acc = np.repeat(_ACC_INIT, n, axis=1)
+    tmp = np.empty((4, n), dtype=np.uint64)
+    lane = np.empty((4, n), dtype=np.uint64)
+    idx = np.empty((4, n), dtype=np.int64)
+    for s in range(top):
+        c = n if s == 0 else int(running[s])
+        np.add(start[:c], _OFF4 + 32 * s, out=idx[:, :c])
+        np.take(words, idx[:, :c], out=lane[:, :c], mode="clip")
+        np.multiply(lane[:, :c], _P2, out=lane[:, :c])
+        a = acc[:, :c]
+        np.add(a, lane[:, :c], out=a)
+        _rotl(a, 31, tmp[:, :c])
+        np.multiply(a, _P1, out=a)
+    np.left_shift(acc, _ACC_ROT, out=lane)
+    np.right_shift(acc, _ACC_ROT_BACK, out=tmp)
+    np.bitwise_or(lane, tmp, out=lane)
+    h = np.add.reduce(lane, axis=0)
+    _round0(acc, tmp)
+    for j in range(4):
+        np.bitwise_xor(h, acc[j], out=h)
+        np.multiply(h, _P1, out=h)
+        np.add(h, _P4, out=h)
+    if order is None:
+        return h
+    out = np.empty(n, dtype=np.uint64)
+    out[order] = h
+    return out
+
+
+def ngram_hashes_batch(word_lists: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
+    """:func:`ngram_hashes` of each word list (same values), computed for the whole batch at once.
+
+    The words are joined by single spaces and encoded once (UTF-8, so a lone surrogate raises
+    ``UnicodeEncodeError`` as in :func:`ngram_hashes`); each n-gram is the span from its first word's
+    start to its last word's end, hashed by :func:`xxh64_spans`.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1 (got {n})")
+    counts = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+    grams = np.maximum(counts - n + 1, 0)
+    if not grams.any():
+        return [np.zeros(0, dtype=np.uint64) for _ in word_lists]
+    raw = b" ".join([" ".join(w).encode("utf-8") for w in word_lists if w])
+    data = np.frombuffer(raw, dtype=np.uint8)
+    spaces = np.flatnonzero(data == 32)
+    total_words = int(counts.sum())
+    if len(spaces) != total_words - 1:  # a word holding a space: hash the joined strings instead
+        return [ngram_hashes(w, n) for w in word_lists]
+    word_start = np.empty(total_words, dtype=np.int64)
+    word_start[0] = 0
+    word_start[1:] = spaces + 1
+    word_end = np.empty(total_words, dtype=np.int64)
+    word_end[:-1] = spaces
+    word_end[-1] = len(raw)
+    word_off = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=word_off[1:])
+    gram_off = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(grams, out=gram_off[1:])
+    first = np.arange(int(gram_off[-1]), dtype=np.int64) + np.repeat(word_off - gram_off[:-1], grams)
+    start = word_start[first]
+    hashes = xxh64_spans(data, start, word_end[first + (n - 1)] - start)
+    return np.split(hashes, gram_off[1:-1])
 
 
 # -- signatures --------------------------------------------------------------------------------------
@@ -160,15 +417,17 @@ def minhash_signatures(
     docs = np.flatnonzero(lengths > 0)
     starts, ends = offsets[docs], offsets[docs + 1]
     rows = min(chunk, total)
-    a_col, b_col = a.reshape(-1, 1), b.reshape(-1, 1)
-    # permutation-major buffers (k x rows): every numpy loop runs over contiguous shingles
+    # permutation-major buffers (k x rows): every numpy loop runs over contiguous shingles; a and b
+    # are repeated along the rows once, since same-shape operands run faster than a column broadcast
+    a_full = np.repeat(a.reshape(-1, 1), rows, axis=1)
+    b_full = np.repeat(b.reshape(-1, 1), rows, axis=1)
     x_buf = np.empty((k, rows), dtype=np.uint64)
     t_buf = np.empty((k, rows), dtype=np.uint64)
     for lo in range(0, total, chunk):
         hi = min(lo + chunk, total)
         x, t = x_buf[:, : hi - lo], t_buf[:, : hi - lo]
-        np.multiply(a_col, flat[lo:hi], out=x)  # wraps mod 2**64, like datatrove's numpy code
-        x += b_col
+        np.multiply(a_full[:, : hi - lo], flat[lo:hi], out=x)  # wraps mod 2**64, like datatrove's numpy code
+        x += b_full[:, : hi - lo]
         np.bitwise_and(x, MERSENNE_61, out=t)  # x mod (2**61-1) = (x & p) + (x >> 61), then one
         x >>= _SHIFT_61  # conditional subtraction of p, needed only where that sum reaches p (a
         x += t  # chance of ~8 / 2**61 per value): checked with one max() instead of two passes
@@ -255,6 +514,18 @@ class MinhashDedup(ClusterDedupStep):
         """The document's shingle hashes (1-D uint64): xxh64 of its word ``n_grams``. Override to change."""
         return ngram_hashes(minhash_words(doc.text), self.n_grams)
 
+    def batch_shingles(self, docs: Sequence[Document]) -> list[np.ndarray]:
+        """:meth:`shingles` of each document of a batch (what ``collect`` calls). When :meth:`shingles`
+        is not overridden, the batch's n-grams are hashed together (:func:`ngram_hashes_batch`, same
+        values, about twice as fast); a subclass that overrides :meth:`shingles` gets it per document."""
+        if type(self).shingles is not MinhashDedup.shingles:
+            return [self.shingles(doc) for doc in docs]
+        out: list[np.ndarray] = []
+        for lo in range(0, len(docs), SHINGLE_BATCH_DOCS):
+            group = docs[lo : lo + SHINGLE_BATCH_DOCS]
+            out.extend(ngram_hashes_batch([minhash_words(doc.text) for doc in group], self.n_grams))
+        return out
+
     def signatures(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures ``(len(shingles), num_perm)`` of a batch of shingle arrays."""
         if self._params is None:
@@ -273,8 +544,8 @@ class MinhashDedup(ClusterDedupStep):
         pending: list[np.ndarray] = []
         pending_rows = 0
         for batch in batches:
-            for doc in batch:
-                sh = self.shingles(doc)
+            batch = batch if isinstance(batch, list) else list(batch)
+            for doc, sh in zip(batch, self.batch_shingles(batch)):
                 if len(sh):
                     valid.append(len(ids))
                     pending.append(sh)
