@@ -113,3 +113,25 @@ def test_bad_input_gets_a_decision(text: str) -> None:
     for step in (C4Quality(), C4BadWords()):
         doc = run(step, text)
         assert doc.drop is None or isinstance(doc.drop.reason, str)
+
+
+def test_cut_citation_can_join_a_rule_word_and_lines_may_end_in_carriage_returns() -> None:
+    # "java[1]script" becomes "javascript" once the citation is cut: the line goes (as datatrove)
+    text = "\r\n".join(GOOD + ["Turn on java[1]script to see the map.", "Two more [2] sentences. Here they are."])
+    doc = run(C4Quality(), text)
+    assert doc.drop is None
+    rules = {entry["line"]: entry["rule"] for entry in doc.metadata["removed_lines"]}
+    assert rules == {5: "javascript"}
+    assert doc.text.splitlines()[-1] == "Two more  sentences. Here they are."
+    assert doc.metadata["signals"]["c4.sentences"] == 7
+
+
+def test_sentences_stop_at_line_ends_and_counts_stop_before_a_dropping_line() -> None:
+    # a sentence mark at the end of one line does not start a sentence on the next line
+    lines = ["One two three four.", "Five six seven eight!", "Nine ten eleven twelve", "Xy zz. Ww qq."]
+    doc = run(C4Quality(min_num_sentences=6, filter_no_terminal_punct=False), "\n".join(lines))
+    assert doc.drop.reason == "too_few_sentences" and doc.drop.details["value"] == 5
+    assert run(C4Quality(filter_no_terminal_punct=False), "\n".join(lines)).drop is None
+    doc = run(C4Quality(), "\n".join(GOOD[:2] + ["Say {hello} to everyone here."] + GOOD[2:]))
+    assert doc.drop.reason == "curly_bracket"
+    assert doc.metadata["signals"]["c4.sentences"] == 2  # the kept lines before the dropping line

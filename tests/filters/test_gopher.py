@@ -152,3 +152,34 @@ def test_bad_input_gets_a_decision(text: str) -> None:
     for step in (GopherQuality(), GopherRepetition(), GopherQuality(min_doc_words=None)):
         doc = run(step, text)
         assert doc.drop is None or isinstance(doc.drop.reason, str)
+
+
+def test_repetition_stops_at_the_first_failing_rule_like_datatrove() -> None:
+    lines = "\n".join([PROSE[:90]] * 4 + [PROSE[90:200], PROSE[200:300]])
+    doc = run(GopherRepetition(), lines)
+    assert doc.drop.reason == "dup_line_frac"
+    signals = doc.metadata["signals"]
+    assert signals["gopher_repetition.dup_line_frac"] == 0.5
+    assert not any("gram" in key for key in signals)  # words were never split
+    spam = PROSE + " " + " ".join(["buy cheap shoes"] * 30)
+    signals = run(GopherRepetition(), spam).metadata["signals"]
+    assert "gopher_repetition.top_2_gram_char_frac" in signals
+    assert "gopher_repetition.top_3_gram_char_frac" not in signals
+    # sizes out of order: everything is computed, keep() still picks datatrove's first failing rule
+    step = GopherRepetition(top_n_grams=[[3, 0.18], [2, 0.2]])
+    doc = run(step, spam)
+    assert doc.drop.reason == "top_3_gram" and "gopher_repetition.dup_10_gram_char_frac" in doc.metadata["signals"]
+
+
+def test_stop_words_distinct_or_occurrences() -> None:
+    text = PROSE + " the the the"
+    distinct = run(GopherQuality(), text).metadata["signals"]["gopher_quality.stop_words"]
+    words = text.replace(".", " ").replace(",", " ").split()
+    expected = {w for w in words if w in ("the", "be", "to", "of", "and", "that", "have", "with")}
+    assert distinct == len(expected)
+    occurrences = run(GopherQuality(compat="fineweb2024"), text).metadata["signals"]["gopher_quality.stop_words"]
+    assert occurrences == sum(w in expected for w in words)
+    many = [f"w{i}" for i in range(70)] + ["the", "harbour"]  # more stop words than a bit mask holds
+    assert run(GopherQuality(stop_words=many), text).metadata["signals"]["gopher_quality.stop_words"] == 2
+    few = run(GopherQuality(stop_words=["harbour", "boats"], compat="fineweb2024"), text)
+    assert few.metadata["signals"]["gopher_quality.stop_words"] == 4  # harbour x2, boats x2

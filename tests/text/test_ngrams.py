@@ -86,3 +86,23 @@ def test_matches_reference_on_real_pages(webcorpus_path: Path) -> None:
 def test_find_duplicates_counts_items_and_characters() -> None:
     assert find_duplicates(["a", "bb", "a", "", "", "bb"]) == (3, 3)
     assert find_duplicates([]) == (0, 0)
+
+
+def test_stop_ends_the_computation_at_the_first_failing_size() -> None:
+    words = ("a b c d e f g " * 20).split()
+    top, dup = ngram_repetition(words, [2, 3, 4], range(5, 11))
+    calls: list[tuple[str, int]] = []
+
+    def stop(kind: str, n: int, chars: int) -> bool:
+        calls.append((kind, n))
+        assert chars == (top[n] if kind == "top" else dup[n])
+        return kind == "dup" and n == 6
+
+    top2, dup2 = ngram_repetition(words, [2, 3, 4], range(5, 11), stop=stop)
+    assert calls == [("top", 2), ("top", 3), ("top", 4), ("dup", 5), ("dup", 6)]
+    assert top2 == top and dup2 == {5: dup[5], 6: dup[6]}
+
+
+def test_find_duplicates_counts_later_occurrences() -> None:
+    assert find_duplicates(["ab", "c", "ab", "ab", "d", "c"]) == (3, 5)
+    assert find_duplicates([]) == (0, 0)

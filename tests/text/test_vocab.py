@@ -45,3 +45,35 @@ def test_feature_grows_across_many_extensions() -> None:
         views.append(lengths)
     # arrays handed out earlier keep their values
     assert all(a.tolist() == [len(t) for t in v.tokens[: len(a)]] for a in views)
+
+
+def test_chunk_table_gathers_the_words_of_a_document(monkeypatch) -> None:
+    from thresher.text.words import split_words
+
+    monkeypatch.setattr(vocab, "_VOCAB", vocab.Vocabulary())
+    text = "Hello, world! (hello) world's well-known e.g. " + "x" * 300 + " x"
+    doc = Document("d", text)
+    ids = vocab.doc_token_ids(doc)
+    assert [vocab._VOCAB.tokens[i] for i in ids.tolist()] == split_words(text)
+    chunks = vocab.doc_chunk_ids(doc)
+    assert len(chunks) == len(text.split())
+    counts = vocab._VOCAB.chunk_token_counts(chunks)
+    assert counts.tolist() == [len(split_words(c)) for c in text.split()]
+    # the long chunk gets an id but is not kept as a key of the table
+    assert ("x" * 300) not in vocab._VOCAB._chunks and "x" in vocab._VOCAB._chunks
+
+
+def test_chunk_table_resets_between_documents(monkeypatch) -> None:
+    monkeypatch.setattr(vocab, "_VOCAB", vocab.Vocabulary())
+    monkeypatch.setattr(vocab, "MAX_CHUNKS", 3)
+    first = Document("a", "one two three four five")
+    ids_first = vocab.doc_token_ids(first)
+    gen = vocab._VOCAB.generation
+    second = Document("b", "five six")
+    ids_second = vocab.doc_token_ids(second)
+    assert vocab._VOCAB.generation == gen + 1  # the table was full: emptied before this document
+    assert [vocab._VOCAB.tokens[i] for i in ids_second.tolist()] == ["five", "six"]
+    again = vocab.doc_token_ids(first)  # cached ids of the old generation are recomputed
+    assert again is not ids_first and [vocab._VOCAB.tokens[i] for i in again.tolist()] == [
+        "one", "two", "three", "four", "five",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import xxhash
 
 from thresher.document import Document
 from thresher.text.spacy_en import english_tokenizer
@@ -95,3 +96,72 @@ def test_fast_path_agrees_with_the_general_algorithm() -> None:
         fast += 1
         assert tok._rematch(quick) == tok._rematch(tok._tokenize_chunk(chunk)), chunk
     assert fast > 2_000
+
+
+def test_extended_fast_paths_agree_with_the_general_algorithm() -> None:
+    """Numbers, letters of other scripts, dashes between words and possessives ("Bryan's") take
+    regex-free paths; they must give exactly what spaCy's affix loop gives."""
+    import random
+
+    tok = english_tokenizer()
+    rng = random.Random(11)
+    alphabet = list("(\"'“‘,;:!?)\"'”’.-/aBzQ09–—~é") + [
+        "don't", "e.g", "U.S", "n't", "'s", "’S", "'S", "Mr", "a.m", "12", "3.5", "km", "Café", "ß", "Let",
+    ]
+    fast = 0
+    for _ in range(40_000):
+        chunk = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7)))
+        general = tuple(tok._rematch(tok._tokenize_chunk(chunk)))
+        assert tok._compute(chunk) == general, chunk
+        quick = tok._fast_affixes(chunk)
+        if quick is not None:
+            fast += 1
+            assert tuple(tok._rematch(quick)) == general, chunk
+    assert fast > 5_000
+    for chunk, tokens in [
+        ("Bryan’s", ("Bryan", "’s")),
+        ("(one's)", ("(", "one", "'s", ")")),
+        ("16:50:11,", ("16:50:11", ",")),
+        ("worry—you", ("worry", "—", "you")),
+        ("COVID19.", ("COVID19", ".")),
+        ("10km", ("10", "km")),
+        ("word,", ("word", ",")),
+        ("AB.", ("AB", ".")),
+    ]:
+        assert tok._compute(chunk) == tokens
+
+
+def test_affix_memo_gives_the_unmemoised_answer() -> None:
+    """Prefix and suffix searches are memoised on the few characters they depend on."""
+    import random
+
+    from thresher.text.spacy_en import SpacyEnglishTokenizer
+
+    tok = english_tokenizer()
+    plain = SpacyEnglishTokenizer.__new__(SpacyEnglishTokenizer)
+    plain.__dict__.update(tok.__dict__)
+    plain._prefix_key_len = plain._suffix_key_len = 0  # memo off: direct regex searches
+    assert tok._prefix_key_len > 0 and tok._suffix_key_len > 0
+    rng = random.Random(5)
+    alphabet = list("$£+-.…'’sS°Fc9aZ(),:%#_") + ["km", "US$", "..", "mph", "’s"]
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        start = rng.randint(0, len(s) - 1)
+        end = rng.randint(start + 1, len(s))
+        assert tok._find_prefix(s, start, end) == plain._find_prefix(s, start, end), (s, start, end)
+        assert tok._find_suffix(s, start, end) == plain._find_suffix(s, start, end), (s, start, end)
+
+
+def test_word_ids_count_and_hashes_come_from_the_chunk_table() -> None:
+    from thresher.text.words import word_count, word_ids
+
+    text = "Bryan’s dog (and   cat) met well-known\tfriends. Bryan’s dog again!"
+    doc = Document("d", text)
+    assert word_count(doc) == len(split_words(text))
+    ids = word_ids(doc)
+    assert len(ids) == len(split_words(text))
+    assert ids[0] == ids[13] and ids[1] == ids[14]  # the same word, the same id
+    assert words(doc) == split_words(text)
+    expected = [xxhash.xxh3_64_intdigest(w) for w in split_words(text)]
+    assert word_hashes(doc).tolist() == expected
+

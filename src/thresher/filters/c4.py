@@ -34,15 +34,24 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xxhash
 
 from thresher.document import Document
 from thresher.steps.base import Batch, Step, register
 from thresher.text.lines import splitlines
-from thresher.text.spacy_en import english_tokenizer, sentences_in_classes
+from thresher.text.spacy_en import (
+    CLASS_OTHER_PUNCT,
+    CLASS_SENTENCE_PUNCT,
+    CLASS_WORD,
+    english_tokenizer,
+    sentences_in_classes,
+)
+from thresher.text.vocab import doc_chunk_ids, doc_token_ids, vocabulary
 
 # datatrove c4_filters.py / TFDS c4_utils.py
 CITATION_REGEX = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -58,6 +67,27 @@ POLICY_SUBSTRINGS = (
 )
 
 _POLICY_RE = re.compile("|".join(re.escape(p) for p in POLICY_SUBSTRINGS))
+
+
+def _has_policy(lower_line: str) -> bool:
+    """A policy phrase is in the (lower-cased) line; every phrase contains "polic" or "cookie" or
+    is "terms of use", so most lines are decided by three substring tests."""
+    if "polic" in lower_line or "cookie" in lower_line or "terms of use" in lower_line:
+        return _POLICY_RE.search(lower_line) is not None
+    return False
+
+
+# line status codes of C4Quality.apply (verdict codes drop the whole document)
+_KEPT, _TOO_LONG, _NO_TERMINAL_PUNCT, _TOO_FEW_WORDS, _LOREM, _JAVASCRIPT, _CURLY, _POLICY = range(8)
+_RULE_NAMES = {
+    _TOO_LONG: "too_long_word",
+    _NO_TERMINAL_PUNCT: "no_terminal_punct",
+    _TOO_FEW_WORDS: "too_few_words",
+    _JAVASCRIPT: "javascript",
+    _POLICY: "policy",
+}
+_Q, _P, _W = CLASS_OTHER_PUNCT, CLASS_SENTENCE_PUNCT, CLASS_WORD
+_CLASS_CHARS = {_Q: "Q", _P: "P", _W: "W"}
 
 _ASSETS = Path(__file__).resolve().parents[1] / "assets" / "badwords"
 # datatrove removes these allow-listed words from every list (common sub-words in ja / zh)
@@ -104,50 +134,123 @@ class C4Quality(Step):
         self, doc: Document
     ) -> tuple[list[str], dict[int, str], tuple[str, str] | None, int, int | None]:
         """Run the rules: kept lines, removed line index -> rule, document verdict, sentence count,
-        and the number of words of the kept lines when they were split (to count sentences)."""
-        tokenizer = english_tokenizer()
-        count = self.min_num_sentences != -1
-        n_words = 0
-        kept: list[str] = []
-        removed: dict[int, str] = {}
-        n_sentences = 0
-        for idx, raw in enumerate(splitlines(doc)):
-            line = raw.strip()
-            words = line.split()
-            if (
-                self.max_word_length != -1
-                and len(line) > self.max_word_length
-                and any(len(w) > self.max_word_length for w in words)
-            ):
-                removed[idx] = "too_long_word"
+        and the number of words of the kept lines when they were split (to count sentences).
+
+        Rules are evaluated for all lines at once (numpy masks; substring rules only when the
+        document's lower-cased text contains the substring at all), and sentences are counted on
+        the document's word ids (:mod:`thresher.text.vocab`): a line holds ``1 +`` the number of
+        word tokens whose last non-punctuation predecessor on the line is sentence punctuation.
+        """
+        lines = splitlines(doc)
+        n = len(lines)
+        stripped = list(map(str.strip, lines))
+        n_chunks = np.fromiter(map(len, map(str.split, stripped)), dtype=np.int64, count=n)
+        cur = stripped  # the lines as they would be kept (citations cut)
+        changed: dict[int, str] = {}  # line index -> text after cutting citations
+        too_long = np.zeros(n, dtype=bool)
+        if self.max_word_length != -1:
+            lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=n)
+            for i in np.flatnonzero(lengths > self.max_word_length).tolist():
+                too_long[i] = any(len(w) > self.max_word_length for w in stripped[i].split())
+        if self.remove_citations and "[" in doc.text:
+            for i, line in enumerate(stripped):
+                if "[" in line and not too_long[i]:
+                    new = CITATION_REGEX.sub("", line)
+                    if new != line:
+                        changed[i] = new
+            if changed:
+                cur = list(stripped)
+                for i, new in changed.items():
+                    cur[i] = new
+        # rule codes in datatrove's order; the first rule that fires decides the line
+        conditions = [too_long]
+        codes = [_TOO_LONG]
+        if self.filter_no_terminal_punct:
+            ends = np.fromiter(map(str.endswith, cur, repeat(END_PUNCTUATION)), dtype=bool, count=n)
+            dots = np.fromiter(map(str.endswith, cur, repeat(ELLIPSIS)), dtype=bool, count=n)
+            conditions.append(~ends | dots)
+            codes.append(_NO_TERMINAL_PUNCT)
+        conditions.append(n_chunks < self.min_words_per_line)
+        codes.append(_TOO_FEW_WORDS)
+        lower_text = doc.text.lower()
+        lowers: list[str] | None = None  # lower-cased lines, made when a rule needs them
+        for enabled, needle, code, lowered in (
+            (self.filter_lorem_ipsum, "lorem ipsum", _LOREM, True),
+            (self.filter_javascript, "javascript", _JAVASCRIPT, True),
+            (self.filter_curly_bracket, "{", _CURLY, False),
+            (self.filter_policy, None, _POLICY, True),
+        ):
+            if not enabled:
                 continue
-            chunks = words  # the whitespace chunks of `line` as it is kept
-            if self.remove_citations and "[" in line:
-                line = CITATION_REGEX.sub("", line)
-                chunks = None
-            if self.filter_no_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith(ELLIPSIS)):
-                removed[idx] = "no_terminal_punct"
+            # a line can only match when the lower-cased text does (lower() is per character and no
+            # substring spans a line break), unless cutting a citation joined it
+            if needle is None:
+                present = any(p in lower_text for p in POLICY_SUBSTRINGS)
+            else:
+                present = needle in lower_text  # lower() neither makes nor removes "{"
+            if not present and not changed:
                 continue
-            if len(words) < self.min_words_per_line:
-                removed[idx] = "too_few_words"
-                continue
-            lower = line.lower()
-            if self.filter_lorem_ipsum and "lorem ipsum" in lower:
-                return kept, removed, ("lorem_ipsum", raw[:200]), n_sentences, None
-            if self.filter_javascript and "javascript" in lower:
-                removed[idx] = "javascript"
-                continue
-            if self.filter_curly_bracket and "{" in line:
-                return kept, removed, ("curly_bracket", raw[:200]), n_sentences, None
-            if self.filter_policy and _POLICY_RE.search(lower):
-                removed[idx] = "policy"
-                continue
-            if count:
-                classes = tokenizer.chunk_classes(line.split() if chunks is None else chunks)
-                n_sentences += sentences_in_classes(classes)
-                n_words += len(classes)
-            kept.append(line)
-        return kept, removed, None, n_sentences, (n_words if count else None)
+            if lowered and lowers is None:
+                lowers = list(map(str.lower, cur))
+            texts = lowers if lowered else cur
+            assert texts is not None
+            if needle is None:
+                hit = np.fromiter(map(_has_policy, texts), dtype=bool, count=n)
+            else:
+                hit = np.fromiter(map(str.__contains__, texts, repeat(needle)), dtype=bool, count=n)
+            conditions.append(hit)
+            codes.append(code)
+        status = np.select(conditions, codes, default=_KEPT) if n else np.zeros(0, dtype=np.int64)
+        verdict: tuple[str, str] | None = None
+        verdict_at = np.flatnonzero((status == _LOREM) | (status == _CURLY))
+        if len(verdict_at):
+            v = int(verdict_at[0])
+            verdict = ("lorem_ipsum" if status[v] == _LOREM else "curly_bracket", lines[v][:200])
+            status = status[:v]
+        removed = {i: _RULE_NAMES[c] for i, c in enumerate(status.tolist()) if c != _KEPT}
+        kept_mask = status == _KEPT
+        kept = [cur[i] for i in np.flatnonzero(kept_mask).tolist()]
+        if self.min_num_sentences == -1:
+            return kept, removed, verdict, 0, None
+        n_sentences, n_words = self._sentences(doc, kept_mask, n_chunks, changed)
+        return kept, removed, verdict, n_sentences, (None if verdict else n_words)
+
+    def _sentences(
+        self, doc: Document, kept_mask: np.ndarray, n_chunks: np.ndarray, changed: dict[int, str]
+    ) -> tuple[int, int]:
+        """Sentences and words of the kept lines (``kept_mask`` covers a prefix of the lines)."""
+        vocab = vocabulary()
+        cids = doc_chunk_ids(doc)  # the chunks of the text are the chunks of its lines, in order
+        tids = doc_token_ids(doc)
+        if len(cids) != int(n_chunks.sum()):  # cannot happen (line breaks are whitespace); be safe
+            chunks = [c for line in splitlines(doc) for c in line.split()]
+            cids = vocab.chunk_ids(chunks, may_reset=False)
+            tids = vocab.chunk_tokens(cids)
+        classes = vocab.feature("sentence_class", english_tokenizer().token_class_code)
+        n = len(kept_mask)
+        kept_plain = kept_mask.copy()
+        for i in changed:
+            if i < n:
+                kept_plain[i] = False
+        line_of_chunk = np.repeat(np.arange(len(n_chunks)), n_chunks)
+        tok_counts = vocab.chunk_token_counts(cids)
+        line_of_token = np.repeat(line_of_chunk, tok_counts)
+        sel = line_of_token < n
+        sel[sel] = kept_plain[line_of_token[sel]]
+        n_words = int(np.count_nonzero(sel))
+        cls = classes[tids[sel]]
+        lines_of = line_of_token[sel]
+        marked = cls != _Q
+        c, ln = cls[marked], lines_of[marked]
+        breaks = int(np.count_nonzero((c[1:] == _W) & (c[:-1] == _P) & (ln[1:] == ln[:-1])))
+        n_sentences = int(np.count_nonzero(kept_plain)) + breaks
+        for i, line in changed.items():
+            if i < n and kept_mask[i]:
+                ids = vocab.chunk_tokens(vocab.chunk_ids(line.split(), may_reset=False))
+                line_cls = vocab.feature("sentence_class", english_tokenizer().token_class_code)[ids]
+                n_sentences += sentences_in_classes("".join(_CLASS_CHARS[k] for k in line_cls.tolist()))
+                n_words += len(ids)
+        return n_sentences, n_words
 
     def process(self, batch: Batch) -> Batch:
         for doc in batch:

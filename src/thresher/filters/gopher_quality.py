@@ -32,12 +32,15 @@ the ratio is 0 here and the document is judged on the other rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any, Literal
+
+import numpy as np
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
 from thresher.text.lines import punctuation_set, splitlines
-from thresher.text.vocab import doc_word_ids, vocabulary
+from thresher.text.vocab import doc_token_ids, vocabulary
 from thresher.text.words import words as doc_words
 
 # Gopher paper A.1.1 / datatrove's STOP_WORDS
@@ -53,6 +56,8 @@ class _WordFlags:
         self._table = {ord(c): None for c in punct}
 
     def __call__(self, word: str) -> int:
+        if word.isalpha():  # letters: alphabetic, and never in the punctuation set
+            return (len(word) << 2) | 3
         alpha = 2 if any(c.isalpha() for c in word) else 0
         return (len(word) << 2) | alpha | (1 if word.translate(self._table) else 0)
 
@@ -112,32 +117,27 @@ class GopherQuality(Filter):
         self.max_non_alpha_words_ratio = max_non_alpha_words_ratio
         self.min_stop_words = min_stop_words
         self.stop_words = frozenset(DEFAULT_STOP_WORDS if stop_words is None else stop_words)
+        # per-token feature: bit k set for the k-th stop word (sorted), 0 for other words
+        self._stop_index = {w: 1 << k for k, w in enumerate(sorted(self.stop_words))}
+        self._stop_feature = "gopher_stop:" + "\x00".join(sorted(self.stop_words))
         self.compat = compat
         self.language = language
 
     def score(self, doc: Document) -> dict[str, float]:
         text = doc.text
-        words = doc_words(doc)
-        n_words = len(words)
-        ids = doc_word_ids(doc, words)  # first: it may start a new vocabulary generation
-        packed = vocabulary().feature("gopher_flags", _word_flags())[ids]
+        ids = doc_token_ids(doc)
+        vocab = vocabulary()
+        n_words = len(ids)
+        packed = vocab.feature("gopher_flags", _word_flags())[ids]
         non_symbol = packed & 1
         n_non_symbol = int(non_symbol.sum())
         n_alpha = int(((packed >> 1) & 1).sum())
         avg_len = _ratio(int(((packed >> 2) * non_symbol).sum()), n_non_symbol)
         lines = splitlines(doc)
         n_lines = len(lines)
-        bullets = ellipsis_lines = 0
-        for line in lines:
-            head = line.lstrip()
-            if head.startswith(("•", "-")):
-                bullets += 1
-            if line.rstrip().endswith(("...", "…")):
-                ellipsis_lines += 1
-        if self.compat == "fineweb2024":
-            stop = sum(1 for w in words if w in self.stop_words)
-        else:
-            stop = len(self.stop_words.intersection(words))
+        bullets = sum(map(str.startswith, map(str.lstrip, lines), repeat(("•", "-"))))
+        ellipsis_lines = sum(map(str.endswith, map(str.rstrip, lines), repeat(("...", "…"))))
+        stop = self._stop_words(doc, ids)
         return {
             "n_words": n_non_symbol,
             "avg_word_length": avg_len,
@@ -148,6 +148,21 @@ class GopherQuality(Filter):
             "alpha_words_ratio": _ratio(n_alpha, n_words),
             "stop_words": stop,
         }
+
+    def _stop_words(self, doc: Document, ids: np.ndarray) -> int:
+        """Stop words of the document: distinct ones (``datatrove``) or occurrences (``fineweb2024``)."""
+        if len(self.stop_words) > 62:  # more than fit in a bit mask: count on the words
+            words = doc_words(doc)
+            if self.compat == "fineweb2024":
+                return sum(1 for w in words if w in self.stop_words)
+            return len(self.stop_words.intersection(words))
+        bits = vocabulary().feature(self._stop_feature, self._stop_bit)[ids]
+        if self.compat == "fineweb2024":
+            return int(np.count_nonzero(bits))
+        return int(np.bitwise_or.reduce(bits)).bit_count() if len(bits) else 0
+
+    def _stop_bit(self, word: str) -> int:
+        return self._stop_index.get(word, 0)
 
     def keep(self, s: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
         def fail(reason: str, key: str, threshold: float) -> tuple[str, dict[str, Any]]:

@@ -18,8 +18,11 @@ reason                 signal                                                   
                                                                                    ... 10: 0.10
 =====================  ==========================================================  =========
 
-Words are datatrove's English words (:func:`thresher.text.words.words`), shared with the other
-filters through the document cache. An empty text is dropped with reason ``empty`` (as datatrove).
+Words are datatrove's English words (as ids, :func:`thresher.text.words.word_ids`), shared with the
+other filters through the document cache. An empty text is dropped with reason ``empty`` (as
+datatrove). Like datatrove, the filter stops at the first failing rule: a document dropped for
+repeated paragraphs or lines is not split into words, and n-gram sizes after the first failing one
+are not computed (their signals are then absent from ``metadata["signals"]``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ from thresher.document import Document
 from thresher.steps.base import Filter, register
 from thresher.text import ngrams
 from thresher.text.lines import line_runs, paragraphs
-from thresher.text.vocab import doc_word_ids, mix64, vocabulary
-from thresher.text.words import words as doc_words
+from thresher.text.vocab import doc_token_ids, mix64, vocabulary
 
 # Gopher paper, table A1 (as datatrove's defaults)
 DEFAULT_TOP_N_GRAMS: tuple[tuple[int, float], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))
@@ -88,35 +90,59 @@ class GopherRepetition(Filter):
         self.dup_para_char_frac = dup_para_char_frac
         self.top_n_grams = _pairs(top_n_grams)
         self.dup_n_grams = _pairs(dup_n_grams)
+        # n-grams are computed for increasing n: stopping at the first failing size gives keep()'s
+        # verdict only when keep() checks the sizes in that same order
+        sizes = [n for n, _ in self.top_n_grams] + [n for n, _ in self.dup_n_grams]
+        self._stop_early = sizes == sorted(set(sizes))
         self.language = language
 
     def score(self, doc: Document) -> dict[str, float]:
+        """The signals in rule order, up to the first rule that fails (as datatrove, which returns
+        at the first failing rule): a document dropped for repeated lines is never split into words."""
         text = doc.text
         n_chars = len(text)
         if n_chars == 0:
             return {"n_chars": 0}
         paras = paragraphs(doc)
         para_dups, para_dup_chars = ngrams.find_duplicates(paras)
-        lines = line_runs(doc)
-        line_dups, line_dup_chars = ngrams.find_duplicates(lines)
         signals: dict[str, float] = {
             "n_chars": n_chars,
             "dup_para_frac": para_dups / len(paras),
             "dup_para_char_frac": para_dup_chars / n_chars,
-            "dup_line_frac": line_dups / len(lines),
-            "dup_line_char_frac": line_dup_chars / n_chars,
         }
-        words = doc_words(doc)
-        ids = doc_word_ids(doc, words)
+        if self._line_rule_fails(signals, ("dup_para_frac", "dup_para_char_frac")):
+            return signals
+        lines = line_runs(doc)
+        line_dups, line_dup_chars = ngrams.find_duplicates(lines)
+        signals["dup_line_frac"] = line_dups / len(lines)
+        signals["dup_line_char_frac"] = line_dup_chars / n_chars
+        if self._line_rule_fails(signals, ("dup_line_frac", "dup_line_char_frac")):
+            return signals
+        ids = doc_token_ids(doc)
         lengths = vocabulary().feature("length", len)[ids]
+        top_max = dict(self.top_n_grams)
+        dup_max = dict(self.dup_n_grams)
+
+        def stop(kind: str, n: int, chars: int) -> bool:
+            limit = top_max.get(n) if kind == "top" else dup_max.get(n)
+            return limit is not None and chars / n_chars > limit
+
         top, dup = ngrams.ngram_repetition(
-            words, [n for n, _ in self.top_n_grams], [n for n, _ in self.dup_n_grams], mix64(ids), lengths
+            None,
+            top_max,
+            dup_max,
+            mix64(ids),
+            lengths,
+            stop=stop if self._stop_early else None,
         )
         for n, chars in sorted(top.items()):
             signals[f"top_{n}_gram_char_frac"] = chars / n_chars
         for n, chars in sorted(dup.items()):
             signals[f"dup_{n}_gram_char_frac"] = chars / n_chars
         return signals
+
+    def _line_rule_fails(self, signals: dict[str, float], names: tuple[str, ...]) -> bool:
+        return any(getattr(self, name) and signals[name] > getattr(self, name) for name in names)
 
     def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
         if not signals.get("n_chars"):

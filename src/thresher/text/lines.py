@@ -64,9 +64,22 @@ def paragraphs(doc: Document) -> list[str]:
     """The stripped text split on two or more ``\\n`` (Gopher repetition's paragraphs), cached."""
     out = doc.cache.get("paragraphs")
     if out is None:
-        text = doc.text.strip()
-        out = doc.cache["paragraphs"] = _PARAGRAPHS.split(text) if "\n\n" in text else [text]
+        out = doc.cache["paragraphs"] = split_paragraphs(doc.text.strip())
     return out
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """``re.split("\\n{2,}", text)`` for a stripped ``text``, with ``str.split``.
+
+    Splitting on ``"\\n\\n"`` leaves, for a run of k newlines, ``k // 2 - 1`` empty items and
+    (k odd) one newline at the start of the next item; dropping both gives the regex's items
+    (a stripped text neither starts nor ends with a newline, so the regex makes no empty item).
+    """
+    if "\n\n" not in text:
+        return [text]
+    if "\n\n\n" not in text:
+        return text.split("\n\n")
+    return [p for p in (q.lstrip("\n") for q in text.split("\n\n")) if p]
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ and ``"a bc"``) count as the same n-gram there and as different ones here.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -45,17 +45,23 @@ def word_lengths_cumsum(words: list[str]) -> np.ndarray:
 
 
 def ngram_repetition(
-    words: list[str],
+    words: list[str] | None,
     top_sizes: Iterable[int],
     dup_sizes: Iterable[int],
     ids: np.ndarray | None = None,
     lengths: np.ndarray | None = None,
+    stop: Callable[[str, int, int], bool] | None = None,
 ) -> tuple[dict[int, int], dict[int, int]]:
     """Top n-gram characters (``count * len(" ".join(gram))``) for each n in ``top_sizes`` and
     duplicated n-gram characters for each n in ``dup_sizes``.
 
     ``ids`` (64-bit keys, equal for equal words) and ``lengths`` (word lengths) may be given when
     already known (see :mod:`thresher.text.vocab`); they are computed from ``words`` otherwise.
+    ``words`` may be ``None`` when both are given.
+
+    ``stop(kind, n, chars)`` (``kind`` is ``"top"`` or ``"dup"``), when given, is called after each
+    value in increasing ``n``; when it returns true the computation ends there and the sizes not
+    computed yet are absent from both results (a filter that stops at its first failing rule).
     A size with no n-gram (fewer than n words) is absent from the top result (datatrove skips the
     rule) and 0 in the duplicate result.
     """
@@ -65,7 +71,12 @@ def ngram_repetition(
     if not top_sizes and not dup_sizes:
         return top, dup
     max_n = max(top_sizes | dup_sizes)
-    n_words = len(words)
+    if words is None:
+        if ids is None or lengths is None:
+            raise ValueError("ngram_repetition needs the words, or both their ids and their lengths")
+        n_words = len(ids)
+    else:
+        n_words = len(words)
     if ids is None:
         ids = word_ids(words)
     if lengths is None:
@@ -89,6 +100,10 @@ def ngram_repetition(
         if len(pos) == 0:  # every n-gram occurs once: the top one is the first
             if n in top_sizes:
                 top[n] = int(cum[n] - cum[0]) + n - 1
+                if stop is not None and stop("top", n, top[n]):
+                    return top, _computed(dup, n)
+            if n in dup_sizes and stop is not None and stop("dup", n, 0):
+                return top, _computed(dup, n)
             continue
         if n == 1 and n not in top_sizes and n not in dup_sizes:
             continue
@@ -97,14 +112,23 @@ def ngram_repetition(
             best = int(counts.max())
             at = int(pos[first_idx[counts == best]].min()) if best > 1 else 0
             top[n] = best * (int(cum[at + n] - cum[at]) + n - 1)
+            if stop is not None and stop("top", n, top[n]):
+                return top, _computed(dup, n)
         repeated = counts[inverse] > 1
         if n in dup_sizes:
             first_pos = pos[first_idx[inverse]]
             later = repeated & (first_pos != pos)
             dup[n] = _walk(pos[later], inverse[later], first_pos[later], cum, n)
+            if stop is not None and stop("dup", n, dup[n]):
+                return top, _computed(dup, n)
         pos = pos[repeated]
         grams = grams[repeated]
     return top, dup
+
+
+def _computed(dup: dict[int, int], n: int) -> dict[int, int]:
+    """The duplicate results of sizes up to ``n`` (those computed before stopping)."""
+    return {k: v for k, v in dup.items() if k <= n}
 
 
 def _unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,14 +187,10 @@ def _walk(cand: np.ndarray, keys: np.ndarray, firsts: np.ndarray, cum: np.ndarra
 
 
 def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """Number of items equal to an earlier one, and their total length (datatrove semantics)."""
-    seen: set[str] = set()
-    dup = dup_chars = 0
-    add = seen.add
-    for x in items:
-        if x in seen:
-            dup += 1
-            dup_chars += len(x)
-        else:
-            add(x)
-    return dup, dup_chars
+    """Number of items equal to an earlier one, and their total length (datatrove semantics).
+
+    Every occurrence after the first of a distinct item is a duplicate, so both figures are the
+    totals over all items minus the totals over the distinct ones.
+    """
+    distinct = set(items)
+    return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))

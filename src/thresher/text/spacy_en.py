@@ -18,11 +18,14 @@ Differences from spaCy are deliberate and confined to pathological input:
 - the URL pattern (which can backtrack quadratically) is only tried on chunks up to
   :data:`MAX_URL_CHUNK` characters.
 
-Speed comes from three things: results are cached per whitespace-delimited chunk (a bounded
-dict; web text repeats most of its chunks), plain words skip the rules entirely, and the most
-common shapes (``"word,"``, ``("well-known").``, ``and/or``) go through a regex-free version of the
-affix loop (:meth:`SpacyEnglishTokenizer._fast_affixes`, checked against the general path on every
-chunk of the shared corpus and on random chunks in the tests).
+Speed comes from four things: results are cached per whitespace-delimited chunk (here a bounded
+dict; the filters use the chunk table of :mod:`thresher.text.vocab`; web text repeats most of its
+chunks), plain words skip the rules entirely, the most common shapes (``"word,"``,
+``("well-known").``, ``and/or``, ``Bryan's``, ``16:50,``, ``worry—you``) go through a regex-free
+version of the affix loop (:meth:`SpacyEnglishTokenizer._fast_affixes`, checked against the general
+path on every chunk of the shared corpus and on random chunks in the tests), and the affix searches
+of the general path are memoised on the few characters they can depend on (every affix rule but
+runs of dots is at most a few characters long, look-arounds included; see :func:`_affix_key_length`).
 """
 
 from __future__ import annotations
@@ -48,12 +51,20 @@ _CACHE_MAX = 300_000
 # one of _DOT_AFTER, by its lookbehind); the fast path applies to chunks made of these, ASCII
 # letters and the joiners "-" and "/", without ".." (ellipsis rule) or "'s" (suffix rule).
 _FAST_PREFIXES = frozenset("(),:;!?\"'“”‘’")
+# one-character suffixes after a plain ASCII word (see SpacyEnglishTokenizer._compute)
+_WORD_END = frozenset(",.;:!?)\"”’")
 _FAST_SUFFIXES = _FAST_PREFIXES | {"."}
 _DOT_AFTER = _FAST_PREFIXES
-_FAST_CHUNK = re.compile(r"[A-Za-z\-/(),:;!?\"'“”‘’.]+")
-_FAST_EXCLUDED = re.compile(r"\.\.|['’][sS]")
-_JOINED_WORDS = re.compile(r"[A-Za-z]+(?:[-/][A-Za-z]+)+")
-_JOINERS = re.compile(r"([-/])")
+_FAST_EXCLUDED = re.compile(r"\.\.")
+_POSSESSIVE = re.compile(r"['’][sS]")
+_FAST_CHUNK = re.compile(r"(?:[^\W_]|[\-/(),:;!?\"'“”‘’.–—~])+")
+# ASCII words joined by one infix character (spaCy's hyphen, comma and [:<>=/] infix rules between
+# letters split them all)
+_JOINED_WORDS = re.compile(r"[A-Za-z]+(?:[-/–—~,:][A-Za-z]+)+")
+_JOINERS = re.compile(r"([-/–—~,:])")
+# single tokens: no prefix, suffix or infix rule applies inside these (numbers with separators,
+# and ASCII letters and digits ending in a digit, so no unit suffix such as "km" can follow one)
+_NUMBER = re.compile(r"[0-9]+(?:[.,:/][0-9]+)*|[A-Za-z0-9]*[0-9]")
 
 
 class _ChunkCache(dict):
@@ -123,6 +134,12 @@ class SpacyEnglishTokenizer:
             k: tuple(v) for k, v in rules["special_cases"].items()
         }
         self._max_special = max(len(k) for k in self._specials)
+        # affix results depend on a few characters only (rules are short, apart from runs of dots):
+        # memoised on those characters, see _affix_key_length
+        self._prefix_key_len = _affix_key_length(rules["prefixes"], lookaround=1)
+        self._suffix_key_len = _affix_key_length(rules["suffixes"], lookaround=-1)
+        self._prefix_memo: dict[str, int] = {}
+        self._suffix_memo: dict[tuple[str, bool], int] = {}
         self.sentence_punct: frozenset[str] = frozenset(rules["sentence_punct_chars"])
         self._cache = _ChunkCache(self._compute)
         self._token_class = _TokenClasses(self.sentence_punct)
@@ -132,6 +149,18 @@ class SpacyEnglishTokenizer:
     # -- affix search ------------------------------------------------------------------------------
 
     def _find_prefix(self, s: str, start: int, end: int) -> int:
+        key_len = self._prefix_key_len
+        if key_len:
+            key = s[start : min(end, start + key_len)]
+            if not key.startswith(".."):
+                found = self._prefix_memo.get(key)
+                if found is None:
+                    m = self._prefix.match(key)
+                    found = m.end() if m else 0
+                    if len(self._prefix_memo) >= _CACHE_MAX:
+                        self._prefix_memo.clear()
+                    self._prefix_memo[key] = found
+                return found
         m = self._prefix.match(s, start, end)
         return m.end() - start if m else 0
 
@@ -139,6 +168,25 @@ class SpacyEnglishTokenizer:
         """Length of spaCy's suffix match on ``s[start:end]`` (leftmost match that ends at ``end``)."""
         if start >= end:
             return 0
+        key_len = self._suffix_key_len
+        if key_len:
+            lo = end - key_len
+            key = s[max(start, lo) : end]
+            if not key.endswith(".."):
+                memo_key = (key, lo <= start)
+                found = self._suffix_memo.get(memo_key)
+                if found is None:
+                    # every bounded rule's match and lookbehind lie within the key, so searching the
+                    # key alone is exact (and a short key is spaCy's own slice)
+                    m = self._suffix.search(key)
+                    found = len(key) - m.start() if m else 0
+                    if len(self._suffix_memo) >= _CACHE_MAX:
+                        self._suffix_memo.clear()
+                    self._suffix_memo[memo_key] = found
+                return found
+        return self._search_suffix(s, start, end)
+
+    def _search_suffix(self, s: str, start: int, end: int) -> int:
         width = _SUFFIX_WINDOW
         while True:
             lo = max(start, end - width)
@@ -307,6 +355,13 @@ class SpacyEnglishTokenizer:
         if chunk.isalpha() or (chunk.isascii() and chunk.isdigit()):
             # letters only (any script) or ASCII digits: no affix, infix or URL rule can apply
             return (chunk,)
+        last = chunk[-1]
+        if last in _WORD_END and len(chunk) > 1:
+            stem = chunk[:-1]
+            if stem.isascii() and stem.isalpha() and (last != "." or "a" <= stem[-1] <= "z"):
+                # the commonest shape, "word," or "word.": spaCy strips the one-character suffix
+                # (a special stem stops the loop with the same split) and the stem is one token
+                return tuple(self._rematch([*specials.get(stem, (stem,)), last]))
         fast = self._fast_affixes(chunk)
         if fast is not None:
             return tuple(self._rematch(fast))
@@ -322,6 +377,9 @@ class SpacyEnglishTokenizer:
         returns ``None`` and takes the general path; ``tests/text`` checks both paths agree.
         """
         if not _FAST_CHUNK.fullmatch(chunk) or _FAST_EXCLUDED.search(chunk):
+            return None
+        possessives = _POSSESSIVE.findall(chunk)
+        if len(possessives) > 1:
             return None
         specials = self._specials
         prefixes: list[str] = []
@@ -340,7 +398,7 @@ class SpacyEnglishTokenizer:
             last = chunk[end - 1]
             if end - 1 > start + pre and last in _FAST_SUFFIXES:
                 before = chunk[end - 2]
-                if last != "." or before in _DOT_AFTER or ("a" <= before <= "z"):
+                if last != "." or before in _DOT_AFTER or ("a" <= before <= "z") or ("0" <= before <= "9"):
                     suf = 1
                     if end - 1 - start <= self._max_special and chunk[start : end - 1] in specials:
                         suffixes.append(last)
@@ -361,16 +419,32 @@ class SpacyEnglishTokenizer:
                 break
         if start >= end:
             return None  # only punctuation: emoticons and the like take the general path
+        if possessives and len(prefixes) > len(suffixes):
+            return None  # spaCy would strip "'s" in an iteration that also strips a prefix
+        core = chunk[start:end]
+        if ("–" in chunk or "—" in chunk) and not _JOINED_WORDS.fullmatch(core):
+            return None  # dashes are affixes too: only handled between the letters of a core
         tokens = prefixes
         if start < end:
-            core = chunk[start:end]
             special = specials.get(core)
             if special is not None:
                 tokens.extend(special)
-            elif core.isascii() and core.isalpha():
+            elif possessives:
+                # "'s" is a two-character suffix rule: only handled as the end of a core of ASCII
+                # letters, stripped in spaCy's loop after every one-character suffix and in no
+                # iteration that also strips a prefix (where spaCy would test other specials)
+                stem = core[:-2]
+                if not (core[-2:] == possessives[0] and stem.isascii() and stem.isalpha()):
+                    return None
+                tokens.extend(specials.get(stem, (stem,)))
+                tokens.append(possessives[0])
+            elif core.isalpha() or (core.isascii() and core.isdigit()):
+                # letters of any script, or ASCII digits: no affix, infix or URL rule splits them
                 tokens.append(core)
             elif _JOINED_WORDS.fullmatch(core):
                 tokens.extend(_JOINERS.split(core))
+            elif _NUMBER.fullmatch(core):
+                tokens.append(core)
             else:
                 return None
         tokens.extend(reversed(suffixes))
@@ -400,9 +474,70 @@ class SpacyEnglishTokenizer:
         """
         return sentences_in_classes(self.token_classes(text))
 
+    def token_class_code(self, token: str) -> int:
+        """The sentencizer class of a token as an integer: :data:`CLASS_SENTENCE_PUNCT` (``P``),
+        :data:`CLASS_OTHER_PUNCT` (``Q``) or :data:`CLASS_WORD` (``W``)."""
+        if token.isalnum():  # no punctuation character
+            return CLASS_WORD
+        if token in self.sentence_punct:
+            return CLASS_SENTENCE_PUNCT
+        return CLASS_OTHER_PUNCT if is_punct(token) else CLASS_WORD
+
     def count_sentences_in(self, tokens: list[str]) -> int:
         """:meth:`count_sentences` for a token list (from :meth:`words`)."""
         return sentences_in_classes("".join(map(self._token_class.__getitem__, tokens)))
+
+
+def _affix_key_length(patterns: list[str], lookaround: int) -> int:
+    """How many characters an affix search must see to decide, or 0 when unbounded.
+
+    For prefixes (``lookaround=1``): the longest match plus lookahead, read from the start; for
+    suffixes (``lookaround=-1``): the longest match plus lookbehind, read back from the end. The
+    rule ``\\.\\.+`` (runs of dots) is the one unbounded rule; callers never memoise a key that
+    starts (prefix) or ends (suffix) with two dots, where it could apply. Any other unbounded rule,
+    or a look-around in the other direction, turns memoisation off (0).
+    """
+    try:
+        from re import _constants as sre_c
+        from re import _parser as sre_p
+    except ImportError:  # Python 3.10
+        import sre_constants as sre_c  # type: ignore[no-redef]
+        import sre_parse as sre_p  # type: ignore[no-redef]
+
+    def around(tree: object, direction: int) -> int:
+        width = 0
+        for op, av in tree:  # type: ignore[attr-defined]
+            if op in (sre_c.ASSERT, sre_c.ASSERT_NOT):
+                if av[0] != direction:
+                    return -1  # look-around the other way: not handled
+                width = max(width, av[1].getwidth()[1])
+            elif op == sre_c.SUBPATTERN:
+                inner = around(av[-1], direction)
+                width = -1 if inner < 0 or width < 0 else max(width, inner)
+            elif op == sre_c.BRANCH:
+                for branch in av[1]:
+                    inner = around(branch, direction)
+                    width = -1 if inner < 0 or width < 0 else max(width, inner)
+            elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+                inner = around(av[2], direction)
+                width = -1 if inner < 0 or width < 0 else max(width, inner)
+        return width
+
+    longest = 0
+    for pattern in patterns:
+        if pattern == r"\.\.+":
+            continue
+        tree = sre_p.parse(pattern)
+        width = tree.getwidth()[1]
+        extra = around(tree, -1 if lookaround < 0 else 1)
+        if width >= 1 << 16 or extra < 0 or (lookaround > 0 and around(tree, -1) > 0):
+            return 0
+        longest = max(longest, width + extra)
+    return longest
+
+
+#: sentence classes of a token as integers (:meth:`SpacyEnglishTokenizer.token_class_code`)
+CLASS_OTHER_PUNCT, CLASS_SENTENCE_PUNCT, CLASS_WORD = 0, 1, 2
 
 
 def sentences_in_classes(classes: str) -> int:
