@@ -59,6 +59,10 @@ class FineWebQuality(Filter):
     """Drop documents with few punctuated lines, many short or duplicated lines, or list-like layout."""
 
     name = "fineweb_quality"
+    #: thresholds read only by ``keep`` (``thresher refilter`` may change them without rescoring)
+    keep_params = frozenset({
+        "line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio", "new_line_ratio",
+    })
 
     def __init__(
         self,

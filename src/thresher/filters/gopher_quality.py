@@ -81,6 +81,12 @@ class GopherQuality(Filter):
     """Drop documents failing Gopher's quality heuristics (length, word shape, symbols, stop words)."""
 
     name = "gopher_quality"
+    #: thresholds read only by ``keep`` (``thresher refilter`` may change them without rescoring)
+    keep_params = frozenset({
+        "min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
+        "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
+        "max_non_alpha_words_ratio", "min_stop_words",
+    })
 
     def __init__(
         self,

@@ -66,6 +66,9 @@ class GopherRepetition(Filter):
     """Drop documents with too many repeated lines, paragraphs or word n-grams (Gopher, table A1)."""
 
     name = "gopher_repetition"
+    #: thresholds read only by ``keep`` (``score`` stops at the first failing rule, so a looser
+    #: threshold can need signals a dropped document never got: refilter reports those as undecidable)
+    keep_params = frozenset({"dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"})
 
     def __init__(
         self,

@@ -40,20 +40,6 @@ from thresher.recipe import Recipe, load_recipe, parse_recipe
 from thresher.report.signals import read_signal_table, signal_files
 from thresher.steps.base import CorpusStep, Filter, get_step_class, step_parameters
 
-#: keep-only parameters of filters whose modules do not declare ``keep_params`` yet. Used in
-#: addition to the class attribute; remove an entry once its class declares the same set.
-KEEP_PARAMS_FALLBACK: dict[str, frozenset[str]] = {
-    "gopher_quality": frozenset({
-        "min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
-        "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
-        "max_non_alpha_words_ratio", "min_stop_words",
-    }),
-    "gopher_repetition": frozenset({"dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"}),
-    "fineweb_quality": frozenset({
-        "line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio", "new_line_ratio",
-    }),
-}
-
 
 def _ngram_sizes(value: Any) -> list[int]:
     if not value:
@@ -78,7 +64,7 @@ def keep_params_of(cls: type) -> frozenset[str]:
     """The keep-only parameters of a step class (empty for anything but a :class:`Filter`)."""
     if not (isinstance(cls, type) and issubclass(cls, Filter)):
         return frozenset()
-    return frozenset(getattr(cls, "keep_params", frozenset())) | KEEP_PARAMS_FALLBACK.get(cls.name, frozenset())
+    return frozenset(getattr(cls, "keep_params", frozenset()))
 
 
 # -- the run's recipe and the new one -----------------------------------------------------------------
