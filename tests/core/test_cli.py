@@ -25,7 +25,7 @@ def _input(tmp_path: Path) -> Path:
 def test_help_for_every_command() -> None:
     runner = CliRunner()
     for args in (["--help"], ["run", "--help"], ["recipes", "--help"], ["demo", "--help"],
-                 ["eval", "boilerplate", "--help"]):
+                 ["eval", "boilerplate", "--help"], ["signals", "--help"], ["refilter", "--help"]):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, (args, result.output)
         assert "Usage:" in result.output
