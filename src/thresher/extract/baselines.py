@@ -18,26 +18,16 @@ Heavy imports stay inside functions (this package is scanned for steps).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from thresher.extract.evaluate import Method
 
+from thresher.filters.c4 import CITATION_REGEX, ELLIPSIS, END_PUNCTUATION, POLICY_SUBSTRINGS
+
 # C4 line rules, values from datatrove c4_filters.py (after the C4 paper / tensorflow-datasets c4_utils.py).
-C4_END_PUNCTUATION = (".", "?", "!", '"', "'")  # "only retained lines that ended in a terminal punctuation"
-C4_ELLIPSIS = "..."  # a line ending in an ellipsis does not count as terminated
 C4_MIN_WORDS_PER_LINE = 3  # "only retained lines that contained at least 3 words"
 C4_MAX_WORD_LENGTH = 1000  # tfds c4_utils: lines with a word over 1000 characters are dropped
-C4_POLICY_SUBSTRINGS = (  # tfds c4_utils / datatrove: cookie and terms-of-use notices
-    "terms of use",
-    "privacy policy",
-    "cookie policy",
-    "uses cookies",
-    "use of cookies",
-    "use cookies",
-)
-C4_CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")  # Wikipedia-style citations
 
 
 def c4_line_rule(line: str) -> str | None:
@@ -46,15 +36,15 @@ def c4_line_rule(line: str) -> str | None:
     words = line.split()
     if any(len(w) > C4_MAX_WORD_LENGTH for w in words):
         return "too_long_word"
-    line = C4_CITATION_RE.sub("", line)
-    if not line.endswith(C4_END_PUNCTUATION) or line.endswith(C4_ELLIPSIS):
+    line = CITATION_REGEX.sub("", line)
+    if not line.endswith(END_PUNCTUATION) or line.endswith(ELLIPSIS):
         return "no_terminal_punctuation"
     if len(words) < C4_MIN_WORDS_PER_LINE:
         return "too_few_words"
     lowered = line.lower()
     if "javascript" in lowered:
         return "javascript"
-    if any(p in lowered for p in C4_POLICY_SUBSTRINGS):
+    if any(p in lowered for p in POLICY_SUBSTRINGS):
         return "policy"
     return None
 
