@@ -129,6 +129,15 @@ def test_one_giant_line_of_prose_is_kept() -> None:
     assert doc.text == text
 
 
+def test_a_document_of_one_line_is_judged_by_the_rules_only() -> None:
+    # text flattened to one line per document: no context for the model, so the line stays...
+    flat = [" ".join(ARTICLE * n) for n in (1, 5, 20)]
+    assert [d.text for d in clean(flat)] == flat
+    # ...unless a rule removes it
+    (ad,) = clean(["Advertisement"])
+    assert ad.text == "" and ad.metadata["removed_lines"][0]["rule"] == "advertisement"
+
+
 def test_many_lines_do_not_crash() -> None:
     lines = [f"Category {i}" for i in range(50_000)] + ARTICLE + [f"Tag {i}" for i in range(50_000)]
     (doc,) = clean(["\n".join(lines)], keep_title=False)
@@ -248,3 +257,31 @@ def test_holdout_pages_of_the_extraction_bench(extraction_bench_path: Path) -> N
     # measured at training time: see the report; these floors catch a broken model or features
     assert res["line_f1"] > 0.75
     assert res["char_f1"] > 0.92
+
+
+def test_lexical_cohesion_separates_an_article_from_a_teaser_list() -> None:
+    from thresher.extract.cleaner.features import batch_features, feature_names, stage2_features
+
+    article = [
+        "The harbour authority will close the old ferry pier after engineers found cracks in its supports.",
+        "Ferry operators will move to the new terminal, and the harbour authority promises a shuttle.",
+        "Engineers said the cracks in the pier supports had grown since the last inspection in spring.",
+    ]
+    teasers = [
+        "Local bakery wins national award for its sourdough loaves and rye bread.",
+        "School choir to sing at the cathedral during the Christmas market weekend.",
+        "Council approves budget for new cycling lanes along the river embankment.",
+    ]
+    lines = ["Top", *article, "More stories", *teasers]
+    x, layout = batch_features([lines])
+    names = feature_names()
+    near = x[:, names.index("cohesion_near")]
+    assert near[0] == -1.0  # "Top": no content word (3 letters)
+    assert near[1:4].min() > 0.3 and near[5:8].max() == 0.0
+    # stage 2: a line's share of content words that the likely content also uses
+    probs = np.array([0.1, 0.9, 0.9, 0.9, 0.1, 0.6, 0.6, 0.6])
+    coh_hi = stage2_features(probs, layout)[:, -1]
+    assert coh_hi[1:4].min() > 0.3 and coh_hi[5:8].max() == 0.0
+    # batch independence: the same document inside a batch gets the same values
+    xb, _ = batch_features([teasers, lines, article])
+    assert np.array_equal(xb[len(teasers) : len(teasers) + len(lines)], x)

@@ -131,3 +131,52 @@ def test_related_lists_are_removed_with_their_rule_and_can_be_kept() -> None:
     assert rules["More from UK"] == "related_list" and rules[RELATED[1]] == "related_list"
     (kept,) = CleanLines(keep_title=False, cut_related=False).process([Document("d", text)])
     assert "related_list" not in {e["rule"] for e in kept.metadata["removed_lines"]}
+
+
+RESULTS = [
+    "Pos.\t\tDriver\t\tPoints\t\tWins",
+    "1\t\tKyle Busch\t\t5040\t\t5",
+    "2\t\tMartin Truex Jr.\t\t5035\t\t7",
+    "3\t\tKevin Harvick\t\t5033\t\t4",
+    "4\t\tDenny Hamlin\t\t5027\t\t6",
+]
+
+
+def test_a_table_under_kept_content_is_kept_whole() -> None:
+    lines = ["Home", *STORY, "Final standings after 36 races:", *RESULTS, "Share", "About us"]
+    n = len(lines)
+    keep = np.zeros(n, bool)
+    keep[1 : 1 + len(STORY) + 2] = True  # the story, its intro line and the table's header row
+    p = np.where(keep, 0.8, 0.1)
+    rows = slice(len(STORY) + 2, len(STORY) + 2 + len(RESULTS))
+    p[rows] = [0.56, 0.44, 0.41, 0.39, 0.38]  # the model loses the rows of names and numbers
+    tables = LineCleaner._tables(lines, keep, p)
+    assert tables.tolist() == [i in range(n)[rows] for i in range(n)]
+    # a table the model does not believe in, or one not attached to kept lines, stays out
+    assert not LineCleaner._tables(lines, keep, np.where(keep, 0.8, 0.1)).any()
+    alone = np.zeros(n, bool)
+    assert not LineCleaner._tables(lines, alone, p).any()
+    # two tab lines are no table
+    assert not LineCleaner._tables(["intro", *RESULTS[:2]], np.array([True, False, False]), np.full(3, 0.5)).any()
+
+
+def test_the_table_rule_in_the_decision_and_its_switch() -> None:
+    lines = [*NAV, *STORY, "Final standings after 36 races:", *RESULTS, *NAV]
+    rows = list(range(len(NAV) + len(STORY) + 1, len(NAV) + len(STORY) + 1 + len(RESULTS)))
+    p = np.full(len(lines), 0.1)
+    p[len(NAV) : rows[0]] = 0.9
+    p[rows] = [0.56, 0.44, 0.41, 0.39, 0.38]
+    f = line_features(lines)
+    ad = np.zeros(len(lines), bool)
+
+    def decide(keep_tables: bool) -> tuple[np.ndarray, dict[int, str]]:
+        cleaner = LineCleaner(threshold=0.5, stages=[None, None], keep_title=False, keep_tables=keep_tables)  # type: ignore[list-item]
+        keep, _, rules = cleaner._decide(lines, f, p, ad)
+        return keep, rules
+
+    keep, rules = decide(True)
+    assert keep[rows].all() and not any(i in rules for i in rows)
+    assert not keep[: len(NAV)].any()
+    keep, rules = decide(False)
+    assert keep[rows].tolist() == [True, False, False, False, False]
+    assert rules[rows[1]] == "model:0.44"

@@ -10,13 +10,17 @@ main prose cluster), with a small boosted-tree model shipped in
 - ``no_text``: a line without any letter or digit (``-``, ``|``, ``***``);
 - ``advertisement``: a line that is only an advertisement label;
 - ``dated_title``: a short line ending in `` - <date>`` (a list of posts with their dates);
-- ``model:<p>``: the model's content probability ``p`` was below the threshold;
+- ``model:<p>``: the model's content probability ``p`` was below the threshold (never for a
+  document of one line: with no context, only the other rules judge it);
 - ``comments``: the reader comments under the content (from the first of at least two comment
   headers such as "Jane on May 3, 2019 at 4:47 pm said:" below the first prose line);
 - ``related_list``: a list of other stories under a heading such as "More from UK" or "You may
   also like", below the first prose line (up to the next sentence);
 - ``detached_block:<p>``: the line was kept by the model but sits in a small block of kept lines
   away from the main one (less than ``min_block_share`` of its characters): a teaser or comment;
+- a table (three or more consecutive lines with tab-separated cells) is one unit: when the line
+  above it or one of its rows is kept and its rows' mean probability is at least
+  ``_TABLE_MIN_P``, every row is kept (``keep_tables``);
 - a headline (and a standfirst sentence) directly above the start of the content is kept
   (``keep_title``), passing over ads, dates and bylines in between.
 
@@ -54,6 +58,10 @@ _CHUNK = 256
 _BLOCK_GAP = 3
 #: a detached block whose mean content probability reaches this stays (chosen on the tune pages)
 _BLOCK_SURE = 0.85
+#: a table is at least this many consecutive tab-separated lines, kept whole when its rows' mean
+#: probability reaches _TABLE_MIN_P (chosen on cross-validated probabilities of the tune pages)
+_TABLE_MIN_ROWS = 3
+_TABLE_MIN_P = 0.35
 
 #: a line that is only an advertisement label; matched over many lines joined by "\n" at once
 _AD_LINE = re.compile(
@@ -147,9 +155,10 @@ class LineCleaner:
         keep_title: bool = True,
         model_path: str | None = None,
         stages: list[TreeEnsemble] | None = None,
-        min_block_share: float = 0.4,
+        min_block_share: float = 0.3,
         cut_comments: bool = True,
         cut_related: bool = True,
+        keep_tables: bool = True,
     ) -> None:
         if stages is None:
             stages, tuned = load_model(model_path or str(_model_path()))
@@ -160,6 +169,7 @@ class LineCleaner:
         self.min_block_share = float(min_block_share)
         self.cut_comments = cut_comments
         self.cut_related = cut_related
+        self.keep_tables = keep_tables
 
     def classify_many(self, docs_lines: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, dict[int, str]]]:
         """For each document (its stripped non-empty lines): keep mask, probabilities, removal rules.
@@ -186,7 +196,9 @@ class LineCleaner:
     def _decide(
         self, lines: list[str], f: np.ndarray, p: np.ndarray, ad: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-        keep = p >= self.threshold
+        # a document of one line has no context to judge it by (the model learnt from pages of
+        # many lines): only the rules below decide, e.g. for text flattened to one line per document
+        keep = p >= self.threshold if len(lines) > 1 else np.ones(len(lines), bool)
         rules: dict[int, str] = {}
         no_text = f[:, _B["no_tokens"]] > 0
         dated = np.zeros(len(lines), bool)
@@ -198,6 +210,8 @@ class LineCleaner:
         keep &= ~forced
         detached = self._detached(lines, keep, p) if self.min_block_share > 0 else np.zeros(len(lines), bool)
         keep &= ~detached
+        if self.keep_tables:
+            keep |= self._tables(lines, keep, p) & ~forced
         if self.keep_title and keep.any():
             for i in self._lead_in(lines, f, p, keep, forced):
                 keep[i] = True
@@ -286,6 +300,26 @@ class LineCleaner:
         return out
 
     @staticmethod
+    def _tables(lines: list[str], keep: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Rows of tables that belong to the content: a run of at least ``_TABLE_MIN_ROWS`` lines
+        with tab-separated cells (the WET rendering of a table row) is decided as one unit, kept
+        whole when the line above it or one of its rows is kept and the rows' mean probability is
+        at least ``_TABLE_MIN_P`` (the model judges rows of numbers and names one by one and loses
+        the middle of a results table; HTML extractors keep a table of the main content whole, e.g.
+        trafilatura ``main_extractor.py``, ``handle_table``)."""
+        out = np.zeros(len(lines), bool)
+        tab = np.fromiter(("\t" in line for line in lines), bool, len(lines))
+        if tab.sum() < _TABLE_MIN_ROWS:
+            return out
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], tab.astype(np.int8), [0]))))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a < _TABLE_MIN_ROWS or p[a:b].mean() < _TABLE_MIN_P:
+                continue
+            if (a > 0 and keep[a - 1]) or keep[a:b].any():
+                out[a:b] = True
+        return out
+
+    @staticmethod
     def _lead_in(lines: list[str], f: np.ndarray, p: np.ndarray, keep: np.ndarray, forced: np.ndarray) -> list[int]:
         """The headline (and a standfirst sentence under it) right above the start of the content.
 
@@ -350,16 +384,18 @@ class CleanLines(Step):
         threshold: float | None = None,
         keep_title: bool = True,
         model_path: str | None = None,
-        min_block_share: float = 0.4,
+        min_block_share: float = 0.3,
         cut_comments: bool = True,
         cut_related: bool = True,
+        keep_tables: bool = True,
     ) -> None:
         """``threshold``: content probability below which a line goes (default: the value tuned
         with the shipped model); ``keep_title``: keep the headline above the content;
         ``model_path``: another model file trained by ``thresher.extract.cleaner.train``;
         ``min_block_share``: drop kept blocks lighter than this share of the main block (0: off);
         ``cut_comments``: drop the reader comments under the content; ``cut_related``: drop the
-        lists of related stories below the start of the content."""
+        lists of related stories below the start of the content; ``keep_tables``: keep a table of
+        the content whole."""
         super().__init__()
         self.threshold = threshold
         self.keep_title = keep_title
@@ -367,6 +403,7 @@ class CleanLines(Step):
         self.min_block_share = min_block_share
         self.cut_comments = cut_comments
         self.cut_related = cut_related
+        self.keep_tables = keep_tables
         self._cleaner: LineCleaner | None = None
 
     def __getstate__(self) -> dict:
@@ -385,6 +422,7 @@ class CleanLines(Step):
                 min_block_share=self.min_block_share,
                 cut_comments=self.cut_comments,
                 cut_related=self.cut_related,
+                keep_tables=self.keep_tables,
             )
         return self._cleaner
 

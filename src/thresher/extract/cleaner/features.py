@@ -11,14 +11,14 @@ from Web Corpora", ch. 3). Everything after the per-line pass is numpy over all 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from functools import lru_cache
-from itertools import repeat
+from itertools import count, repeat
 
 import numpy as np
 
 #: bump when the feature layout changes; the shipped model records the version it was trained on.
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 
 _CLOSERS = "\"'”’»)]」』"
 _SENT_END = frozenset(".!?…。！？")
@@ -167,7 +167,7 @@ _STRUCT = (
     "log_dist_next_prose", "in_body_span", "log_before_body", "log_after_body", "cluster_mass",
     "in_main_cluster", "log_dist_main_cluster", "doc_log_lines", "doc_prose_frac", "doc_log_chars",
     "rel_chars_doc", "dup_in_body", "log_before_main", "log_after_main", "cluster_side", "log_n_clusters",
-    "main_mass_frac", "log_chars_std~3", "main_char_pos",
+    "main_mass_frac", "log_chars_std~3", "main_char_pos", "cohesion_doc", "cohesion_near",
 )
 
 
@@ -245,6 +245,8 @@ def base_features(lines: list[str], layout: Layout | None = None) -> np.ndarray:
     n_low = np.bincount(word_line, minlength=n)
     first_word = np.cumsum(n_low) - n_low
     codes = np.fromiter(map(_WORD_CODES.get, flat, repeat(0)), np.int64, len(flat))
+    if layout is not None:
+        layout.words = content_word_pairs(flat, word_line, codes)
     gi = {g: i for i, g in enumerate(KEYWORD_GROUPS)}
     kw = np.zeros((len(KEYWORD_GROUPS), n), np.float64)
     stop = np.zeros(n)
@@ -327,6 +329,53 @@ def base_features(lines: list[str], layout: Layout | None = None) -> np.ndarray:
     return f
 
 
+def content_word_pairs(flat: list[str], word_line: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (word, line) pairs of the content words of a batch, sorted by word then line.
+
+    A content word has at least 4 characters, a letter, and is no stop word (``codes`` from the
+    keyword table). Words are numbered in order of first appearance (``(word ids, line indices)``)."""
+    if not flat:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    ids: defaultdict[str, int] = defaultdict(count().__next__)
+    wid = np.fromiter(map(ids.__getitem__, flat), np.int64, len(flat))
+    # word properties once per distinct word
+    content = np.fromiter((len(w) >= 4 and w.isalpha() for w in ids), bool, len(ids))
+    sel = content[wid] & ((codes & _STOP_BIT) == 0)
+    n_lines = int(word_line.max()) + 1
+    key = np.sort(wid[sel] * n_lines + word_line[sel])
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
+    return key // n_lines, key % n_lines
+
+
+def _cohesion(words: tuple[np.ndarray, np.ndarray], layout: Layout, near: int | None,
+              flag: np.ndarray | None = None) -> np.ndarray:
+    """Per line, the share of its content words that also occur in another line of its document
+    (within ``near`` lines when given; only in lines where ``flag`` is set when given); -1 for a
+    line without content words. Lexical cohesion: the paragraphs of one article repeat its names
+    and topic words, a list of teasers for other stories does not (Hearst 1997, "TextTiling")."""
+    wid, line = words
+    n = layout.n
+    out = np.full(n, -1.0)
+    if len(wid) == 0:
+        return out
+    doc = layout.doc[line]
+    same = (wid[1:] == wid[:-1]) & (doc[1:] == doc[:-1])  # pair k and k+1: same word, same document
+    if flag is not None:
+        group = np.cumsum(np.concatenate(([True], ~same))) - 1
+        on = flag[line].astype(np.float64)
+        hit = (np.bincount(group, weights=on)[group] - on) > 0
+    else:
+        if near is not None:
+            same = same & (line[1:] - line[:-1] <= near)
+        hit = np.concatenate((same, [False])) | np.concatenate(([False], same))
+    total = np.bincount(line, minlength=n)
+    shared = np.bincount(line, weights=hit.astype(np.float64), minlength=n)
+    has = total > 0
+    out[has] = shared[has] / total[has]
+    return out
+
+
 class Layout:
     """Where each document's lines sit in a batch's concatenated line arrays."""
 
@@ -343,6 +392,9 @@ class Layout:
         self.n_doc = self.sizes[self.doc]
         self.is_start = self.pos == 0
         self.doc_starts = starts[self.sizes > 0]
+        #: content-word incidence of the batch (set by :func:`base_features`, see
+        #: :func:`content_word_pairs`); stage 2 uses it
+        self.words: tuple[np.ndarray, np.ndarray] | None = None
         self._offsets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def offset(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -511,6 +563,9 @@ def batch_features(docs: list[list[str]]) -> tuple[np.ndarray, Layout]:
     var = layout.window_mean(lc**2, 3) - layout.window_mean(lc, 3) ** 2
     s[:, S["log_chars_std~3"]] = np.sqrt(np.maximum(var, 0.0))
     s[:, S["dup_in_body"]] = (base[:, _B["log_dup"]] > 0) & (s[:, S["in_body_span"]] > 0)
+    assert layout.words is not None
+    s[:, S["cohesion_doc"]] = _cohesion(layout.words, layout, None)
+    s[:, S["cohesion_near"]] = _cohesion(layout.words, layout, 3)
     cols.append(s)
     out = np.concatenate(cols, axis=1)
     assert out.shape[1] == N_FEATURES
@@ -539,10 +594,14 @@ def stage2_features(probs: np.ndarray, layout: Layout | None = None) -> np.ndarr
     n_hi = layout.per_doc_sum(hi.astype(np.float64))
     cols.append(layout.per_doc_cumsum(hi) / np.maximum(n_hi, 1))
     cols.append(n_hi / layout.n_doc)
+    if layout.words is None:
+        raise ValueError("stage2_features needs the layout returned by batch_features (with its words)")
+    # does the line talk about what the likely content talks about?
+    cols.append(_cohesion(layout.words, layout, None, flag=hi))
     return np.stack(cols, axis=1)
 
 
 STAGE2_NAMES = (
     "p", "p@-3", "p@-2", "p@-1", "p@+1", "p@+2", "p@+3", "p~2", "p~5", "p~15",
-    "log_dist_prev_hi", "log_dist_next_hi", "hi_cum_frac", "doc_hi_frac",
+    "log_dist_prev_hi", "log_dist_next_hi", "hi_cum_frac", "doc_hi_frac", "cohesion_hi",
 )

@@ -1,0 +1,68 @@
+"""Training and cross-validation code of the line cleaner, on small hand-made pages."""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+import numpy as np
+
+from thresher.extract.cleaner.crossval import THRESHOLDS, cross_validate
+from thresher.extract.cleaner.data import Page
+from thresher.extract.cleaner.train import add_model_args, fit_stages, page_features
+from thresher.extract.lines import LineCleaner
+
+SENTENCES = [
+    "The council voted on Tuesday to extend the tram line to the university campus by the end of next year.",
+    "Engineers expect the works to close two streets in the old town for about six months this summer.",
+    "Shop owners in the old town said they were worried about losing customers during the closures.",
+    "The mayor promised a fund to help the businesses that lose the most trade while the streets are shut.",
+    "A public meeting about the plans will be held in the town hall on the first Monday of next month.",
+    "Students welcomed the decision, saying the buses to the campus are full every morning of the week.",
+    "The extension will cost about ninety million euros, most of it paid by the regional government.",
+    "Work on the new stops is due to start in the spring, once the last permits have been granted.",
+]
+BOILER = ["Home", "News", "Sport", "Weather", "Share on Facebook", "Subscribe", "Sign in", "Contact us",
+          "Privacy policy", "© 2024 The Courier", "Advertisement", "Most read", "Cookie settings"]
+
+
+def make_page(i: int) -> Page:
+    rng = random.Random(i)
+    head = rng.sample(BOILER, 5)
+    body = rng.sample(SENTENCES, 5)
+    tail = rng.sample(BOILER, 4)
+    return Page(f"page-{i}", head + body + tail, [0] * 5 + [1] * 5 + [0] * 4)
+
+
+def model_args(*extra: str) -> argparse.Namespace:
+    ap = argparse.ArgumentParser()
+    add_model_args(ap)
+    return ap.parse_args(["--trees", "8", "--trees2", "6", "--depth", "3", "--row-subsample", "0.9", *extra])
+
+
+def test_both_training_schemes_learn_to_keep_the_story() -> None:
+    pages = [make_page(i) for i in range(30)]
+    x1, words = page_features(pages)
+    assert len(x1) == sum(len(p.lines) for p in pages)
+    assert words[1].max() < len(x1)
+    test = make_page(99)
+    for flag in ("--stack", "--no-stack"):
+        stages = fit_stages(pages, x1, words, np.ones(len(pages)), model_args(flag))
+        (keep, p, _), = LineCleaner(threshold=0.5, stages=stages, keep_title=False).classify_many([test.lines])
+        labels = np.array(test.labels, bool)
+        assert p[labels].min() > p[~labels].max(), flag
+        assert keep.tolist() == test.labels, flag
+
+
+def test_cross_validation_scores_every_tune_page_once() -> None:
+    web = [make_page(i) for i in range(20)]
+    tune = [make_page(100 + i) for i in range(9)]
+    args = model_args("--no-stack")
+    args.folds = 3
+    totals = cross_validate(web, tune, args)
+    positives = sum(sum(p.labels) for p in tune)
+    assert set(totals) == set(THRESHOLDS)
+    for counts in totals.values():
+        # every content line of every tune page is either found or missed, exactly once
+        assert counts["tp"] + counts["fn"] == positives
+        assert 0.0 <= counts["line_f1"] <= 1.0
