@@ -64,6 +64,7 @@ import glob
 import mmap
 import os
 import zlib
+from collections.abc import Callable
 
 import zstandard
 
@@ -77,6 +78,9 @@ from thresher.io.compression import (
     read_head,
     strip_compression_suffix,
 )
+
+#: finds a split point in a window of a compressed file (see :func:`_split_points`)
+_MemberFinder = Callable[[mmap.mmap, int, int, int, InputFormat], "tuple[int | None, bytes] | None"]
 
 _FORMAT_SUFFIXES: dict[str, InputFormat] = {
     ".jsonl": "jsonl",
@@ -338,46 +342,51 @@ def _first_member_ends(mm: mmap.mmap, size: int, compression: Compression) -> bo
     return probe is not None and probe[0] < size
 
 
-def _zstd_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[list[int], list[dict]]:
-    """Frame starts near each multiple of ``step``: a magic-number match counts only when the whole
-    frame behind it walks to its end and is followed by another frame (or the end of the file)."""
+def _split_points(
+    path: str, size: int, fmt: InputFormat, step: int, compression: Compression, find: _MemberFinder
+) -> tuple[list[int], list[dict]]:
+    """Member (gzip) or frame (zstd) starts near each multiple of ``step``, found by ``find`` in the
+    window ``[target, target + step)``; a JSONL slice records whether it starts mid-line."""
     bounds: list[int] = []
     extras: list[dict] = [{}]
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if not _first_member_ends(mm, size, "zstd"):
+        if not _first_member_ends(mm, size, compression):
             return [], []
         target = step
         while target < size:
-            found = None
-            pos = target
-            hi = min(size, target + step)
-            while pos < hi:
-                cand = mm.find(ZSTD_MAGIC, pos, hi)
-                if cand < 0:
-                    break
-                end = _zstd_frame_end(mm, cand, size, FIRST_FRAME_BUDGET)
-                nxt = _next_data_frame(mm, end, size) if end is not None and end < size else None
-                if end is not None and (end >= size or nxt is not None):
-                    last = _last_byte_of_member(mm, cand, end, "zstd")
-                    if last or end >= size:
-                        found = (nxt, last)
-                        break
-                    pos = end  # an empty frame says nothing about the line: look further
-                    continue
-                pos = cand + 1
+            found = find(mm, target, min(size, target + step), size, fmt)
             if found is None:
                 target += step
                 continue
-            nxt, last = found
-            if nxt is None:
-                break  # the frame found is the file's last one
+            start, last = found
+            if start is None:
+                break  # the member found is the file's last one
             extra: dict = {}
             if fmt == "jsonl":
                 extra["starts_mid_line"] = last != b"\n"
-            bounds.append(nxt)
+            bounds.append(start)
             extras.append(extra)
-            target = nxt + step
+            target = start + step
     return bounds, extras
+
+
+def _find_zstd_frame(mm: mmap.mmap, pos: int, hi: int, size: int, fmt: InputFormat) -> tuple[int | None, bytes] | None:
+    """The first frame in ``[pos, hi)`` whose magic number is real: the whole frame walks to its
+    end and another frame (or the end of the file) follows. ``(next frame start, last byte)``."""
+    while pos < hi:
+        cand = mm.find(ZSTD_MAGIC, pos, hi)
+        if cand < 0:
+            return None
+        end = _zstd_frame_end(mm, cand, size, FIRST_FRAME_BUDGET)
+        nxt = _next_data_frame(mm, end, size) if end is not None and end < size else None
+        if end is not None and (end >= size or nxt is not None):
+            last = _last_byte_of_member(mm, cand, end, "zstd")
+            if last or end >= size:
+                return nxt, last
+            pos = end  # an empty frame says nothing about the line: look further
+            continue
+        pos = cand + 1
+    return None
 
 
 def _probe_gzip_member(mm: mmap.mmap, start: int, size: int, budget: int = 256 << 20) -> tuple[int, bytes] | None:
@@ -405,48 +414,29 @@ def _probe_gzip_member(mm: mmap.mmap, start: int, size: int, budget: int = 256 <
     return None
 
 
-def _gzip_bounds(path: str, size: int, fmt: InputFormat, step: int) -> tuple[list[int], list[dict]]:
-    bounds: list[int] = []
-    extras: list[dict] = [{}]
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if not _first_member_ends(mm, size, "gzip"):
-            return [], []
-        target = step
-        while target < size:
-            found = None
-            pos = target
-            hi = min(size, target + step)
-            while pos < hi:
-                cand = mm.find(GZIP_MAGIC + b"\x08", pos, hi)
-                if cand < 0:
-                    break
-                probe = _probe_gzip_member(mm, cand, size)
-                if probe is not None and not probe[1] and probe[0] < size:
-                    pos = probe[0]  # an empty member says nothing about the line: look further
+def _find_gzip_member(mm: mmap.mmap, pos: int, hi: int, size: int, fmt: InputFormat) -> tuple[int | None, bytes] | None:
+    """The first complete gzip member starting in ``[pos, hi)`` that another member follows (a WARC
+    record's, for WARC/WET): ``(the next member's start, the member's last byte)``."""
+    while pos < hi:
+        cand = mm.find(GZIP_MAGIC + b"\x08", pos, hi)
+        if cand < 0:
+            return None
+        probe = _probe_gzip_member(mm, cand, size)
+        if probe is not None and not probe[1] and probe[0] < size:
+            pos = probe[0]  # an empty member says nothing about the line: look further
+            continue
+        if probe is not None:
+            end, last = probe
+            if end >= size or mm[end : end + 3] != GZIP_MAGIC + b"\x08":
+                return None  # the member runs to the end of the file (or trailing padding)
+            if fmt in ("warc", "wet"):
+                head = zlib.decompressobj(wbits=31).decompress(mm[end : end + 256])
+                if not head.startswith(b"WARC/"):
+                    pos = end
                     continue
-                if probe is not None:
-                    end, last = probe
-                    if end >= size or mm[end : end + 3] != GZIP_MAGIC + b"\x08":
-                        break  # the member runs to the end of the file (or trailing padding)
-                    if fmt in ("warc", "wet"):
-                        head = zlib.decompressobj(wbits=31).decompress(mm[end : end + 256])
-                        if not head.startswith(b"WARC/"):
-                            pos = end
-                            continue
-                    found = (end, last)
-                    break
-                pos = cand + 1
-            if found is None:
-                target += step
-                continue
-            end, last = found
-            extra: dict = {}
-            if fmt == "jsonl":
-                extra["starts_mid_line"] = last != b"\n"
-            bounds.append(end)
-            extras.append(extra)
-            target = end + step
-    return bounds, extras
+            return end, last
+        pos = cand + 1
+    return None
 
 
 def _parquet_slices(path: str, options: ReaderOptions) -> list[ShardSpec]:
@@ -498,9 +488,9 @@ def plan_file(path: str, options: ReaderOptions) -> list[ShardSpec]:
         return _whole(path, fmt, compression)
     compressed_step = max(int(step / ratio), 1)
     if compression == "zstd":
-        bounds, extras = _zstd_bounds(path, size, fmt, compressed_step)
+        bounds, extras = _split_points(path, size, fmt, compressed_step, "zstd", _find_zstd_frame)
     else:
-        bounds, extras = _gzip_bounds(path, size, fmt, compressed_step)
+        bounds, extras = _split_points(path, size, fmt, compressed_step, "gzip", _find_gzip_member)
     return _slices(path, fmt, compression, "members", bounds, size, extras)
 
 
