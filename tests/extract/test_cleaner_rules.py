@@ -180,3 +180,37 @@ def test_the_table_rule_in_the_decision_and_its_switch() -> None:
     keep, rules = decide(False)
     assert keep[rows].tolist() == [True, False, False, False, False]
     assert rules[rows[1]] == "model:0.44"
+
+
+TOUR = [
+    "June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL",
+    "June 10 -- Credit Union Amphitheatre, Tampa, FL",
+    "June 14 -- Bank Amphitheatre, Alpharetta, GA",
+    "June 17 -- Bridgestone Arena, Nashville, TN",
+]
+
+
+def test_a_list_introduced_by_a_kept_line_is_kept_whole() -> None:
+    lines = [*NAV, *STORY, "The tour dates:", *TOUR, "Share this:", "Facebook", "Twitter", "Email"]
+    start = len(NAV) + len(STORY)
+    items = list(range(start + 1, start + 1 + len(TOUR)))
+    keep = np.zeros(len(lines), bool)
+    keep[len(NAV) : start + 2] = True  # the story, the intro line and the first item
+    p = np.where(keep, 0.8, 0.1)
+    p[items] = [0.6, 0.26, 0.37, 0.39]
+    out = LineCleaner._lists(lines, keep, p)
+    assert np.flatnonzero(out).tolist() == items
+    # the share links under "Share this:" are no list of the content: that line is not kept
+    assert not out[start + 1 + len(TOUR) :].any()
+    # items the model does not believe in stay out, and so does a list under a line it dropped
+    assert not LineCleaner._lists(lines, keep, np.where(keep, 0.8, 0.1)).any()
+    keep[start] = False
+    assert not LineCleaner._lists(lines, keep, p).any()
+
+
+def test_list_items_must_share_one_shape() -> None:
+    lines = ["The tour dates:", TOUR[0], TOUR[1], "More news", "Sport", "Weather"]
+    keep = np.array([True, True, False, False, False, False])
+    p = np.array([0.8, 0.6, 0.4, 0.4, 0.4, 0.4])
+    assert not LineCleaner._lists(lines, keep, p).any()  # two items of the date shape only
+    assert not CleanLines(keep_lists=False).cleaner.keep_lists

@@ -21,6 +21,9 @@ main prose cluster), with a small boosted-tree model shipped in
 - a table (three or more consecutive lines with tab-separated cells) is one unit: when the line
   above it or one of its rows is kept and its rows' mean probability is at least
   ``_TABLE_MIN_P``, every row is kept (``keep_tables``);
+- the items of a list that a kept line introduces with a colon ("The tour dates:") are kept
+  whole when they share one shape and their mean probability is at least ``_LIST_MIN_P``
+  (``keep_lists``);
 - a headline (and a standfirst sentence) directly above the start of the content is kept
   (``keep_title``), passing over ads, dates and bylines in between.
 
@@ -62,6 +65,14 @@ _BLOCK_SURE = 0.85
 #: probability reaches _TABLE_MIN_P (chosen on cross-validated probabilities of the tune pages)
 _TABLE_MIN_ROWS = 3
 _TABLE_MIN_P = 0.35
+#: a list under a kept line ending in ":" is at least this many lines of one shape (of at most
+#: _LIST_MAX_WORDS words), kept whole when their mean probability reaches _LIST_MIN_P (chosen on
+#: cross-validated probabilities of the tune pages: it added no false positive there)
+_LIST_MIN_ROWS = 3
+_LIST_MAX_WORDS = 25
+_LIST_MIN_P = 0.3
+#: the separators whose presence makes up a list item's shape ("June 9 -- Arena, City")
+_LIST_SEPARATORS = (" -- ", " – ", " — ", " - ", ": ", "\t", ", ", " | ")
 
 #: a line that is only an advertisement label; matched over many lines joined by "\n" at once
 _AD_LINE = re.compile(
@@ -159,6 +170,7 @@ class LineCleaner:
         cut_comments: bool = True,
         cut_related: bool = True,
         keep_tables: bool = True,
+        keep_lists: bool = True,
     ) -> None:
         if stages is None:
             stages, tuned = load_model(model_path or str(_model_path()))
@@ -170,6 +182,7 @@ class LineCleaner:
         self.cut_comments = cut_comments
         self.cut_related = cut_related
         self.keep_tables = keep_tables
+        self.keep_lists = keep_lists
 
     def classify_many(self, docs_lines: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, dict[int, str]]]:
         """For each document (its stripped non-empty lines): keep mask, probabilities, removal rules.
@@ -212,6 +225,8 @@ class LineCleaner:
         keep &= ~detached
         if self.keep_tables:
             keep |= self._tables(lines, keep, p) & ~forced
+        if self.keep_lists:
+            keep |= self._lists(lines, keep, p) & ~forced
         if self.keep_title and keep.any():
             for i in self._lead_in(lines, f, p, keep, forced):
                 keep[i] = True
@@ -320,6 +335,30 @@ class LineCleaner:
         return out
 
     @staticmethod
+    def _lists(lines: list[str], keep: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Items of a list that a kept line introduces with a colon ("The tour dates:"): the run of
+        at least ``_LIST_MIN_ROWS`` following lines of one shape (first character's class and the
+        separators they use, at most ``_LIST_MAX_WORDS`` words each) is kept whole when the items'
+        mean probability is at least ``_LIST_MIN_P``; the model judges short items one by one and
+        drops most of a list of dates and places."""
+        out = np.zeros(len(lines), bool)
+        for i in np.flatnonzero(keep[:-1]):
+            if not lines[i].endswith(":"):
+                continue
+            shape = _item_shape(lines[i + 1])
+            j = i + 1
+            while (
+                j < len(lines)
+                and _item_shape(lines[j]) == shape
+                and len(lines[j].split()) <= _LIST_MAX_WORDS
+                and not lines[j].endswith(":")
+            ):
+                j += 1
+            if j - i - 1 >= _LIST_MIN_ROWS and p[i + 1 : j].mean() >= _LIST_MIN_P:
+                out[i + 1 : j] = True
+        return out
+
+    @staticmethod
     def _lead_in(lines: list[str], f: np.ndarray, p: np.ndarray, keep: np.ndarray, forced: np.ndarray) -> list[int]:
         """The headline (and a standfirst sentence under it) right above the start of the content.
 
@@ -360,6 +399,13 @@ class LineCleaner:
         return out
 
 
+def _item_shape(line: str) -> tuple[str, ...]:
+    """The shape of a list item: the class of its first character and which separators it uses."""
+    c = line[:1]
+    kind = "digit" if c.isdigit() else "upper" if c.isupper() else "lower" if c.islower() else "other"
+    return (kind, *(sep for sep in _LIST_SEPARATORS if sep in line))
+
+
 def split_lines(text: str) -> tuple[list[str], list[int], list[bool]]:
     """The document's lines: stripped non-empty lines, their index among all lines, and for each one
     whether a blank line precedes it."""
@@ -388,6 +434,7 @@ class CleanLines(Step):
         cut_comments: bool = True,
         cut_related: bool = True,
         keep_tables: bool = True,
+        keep_lists: bool = True,
     ) -> None:
         """``threshold``: content probability below which a line goes (default: the value tuned
         with the shipped model); ``keep_title``: keep the headline above the content;
@@ -395,7 +442,7 @@ class CleanLines(Step):
         ``min_block_share``: drop kept blocks lighter than this share of the main block (0: off);
         ``cut_comments``: drop the reader comments under the content; ``cut_related``: drop the
         lists of related stories below the start of the content; ``keep_tables``: keep a table of
-        the content whole."""
+        the content whole; ``keep_lists``: keep the items of a list a content line introduces."""
         super().__init__()
         self.threshold = threshold
         self.keep_title = keep_title
@@ -404,6 +451,7 @@ class CleanLines(Step):
         self.cut_comments = cut_comments
         self.cut_related = cut_related
         self.keep_tables = keep_tables
+        self.keep_lists = keep_lists
         self._cleaner: LineCleaner | None = None
 
     def __getstate__(self) -> dict:
@@ -423,6 +471,7 @@ class CleanLines(Step):
                 cut_comments=self.cut_comments,
                 cut_related=self.cut_related,
                 keep_tables=self.keep_tables,
+                keep_lists=self.keep_lists,
             )
         return self._cleaner
 
