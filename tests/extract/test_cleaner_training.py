@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from pathlib import Path
 
 import numpy as np
 
@@ -59,10 +60,41 @@ def test_cross_validation_scores_every_tune_page_once() -> None:
     tune = [make_page(100 + i) for i in range(9)]
     args = model_args("--no-stack")
     args.folds = 3
-    totals = cross_validate(web, tune, args)
+    probs: dict[str, list[float]] = {}
+    totals = cross_validate(web, tune, args, probs)
+    assert sorted(probs) == sorted(p.id for p in tune)  # out-of-fold: every tune page, no web page
+    assert all(len(probs[p.id]) == len(p.lines) for p in tune)
     positives = sum(sum(p.labels) for p in tune)
     assert set(totals) == set(THRESHOLDS)
     for counts in totals.values():
         # every content line of every tune page is either found or missed, exactly once
         assert counts["tp"] + counts["fn"] == positives
         assert 0.0 <= counts["line_f1"] <= 1.0
+
+
+def test_crossval_command_saves_out_of_fold_probabilities(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    from thresher.extract.cleaner import crossval
+    from thresher.extract.evaluate import split_of
+
+    web_dir = tmp_path / "data" / "webcorpus"
+    bench_dir = tmp_path / "data" / "extraction-bench"
+    web_dir.mkdir(parents=True)
+    bench_dir.mkdir(parents=True)
+    with gzip.open(web_dir / "pages-000.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for i in range(16):
+            page = make_page(i)
+            main = "\n".join(line for line, y in zip(page.lines, page.labels) if y)
+            fh.write(json.dumps({"id": page.id, "text": "\n".join(page.lines), "main_text": main}) + "\n")
+    bench = [make_page(200 + i) for i in range(12)]
+    with gzip.open(bench_dir / "dev.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for page in bench:
+            fh.write(json.dumps({"id": page.id, "page_text": "\n".join(page.lines), "line_labels": page.labels}) + "\n")
+    out = tmp_path / "oof.jsonl"
+    crossval.main(["--shared", str(tmp_path), "--trees", "6", "--trees2", "4", "--depth", "3",
+                   "--no-stack", "--folds", "2", "--save", str(out)])
+    saved = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in saved] == [p.id for p in bench if split_of(p.id) == "tune"]
+    assert all(len(r["p"]) == len(r["lines"]) == len(r["labels"]) for r in saved)

@@ -13,7 +13,9 @@ are never read. Takes about 4 minutes per fold on one core.
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -30,8 +32,11 @@ def _f1(tp: float, fp: float, fn: float) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def cross_validate(web: list[Page], tune: list[Page], args: argparse.Namespace) -> dict[float, dict[str, float]]:
-    """Pooled counts and F1 per threshold over ``args.folds`` folds of the ``tune`` pages."""
+def cross_validate(
+    web: list[Page], tune: list[Page], args: argparse.Namespace, probs: dict[str, list[float]] | None = None
+) -> dict[float, dict[str, float]]:
+    """Pooled counts and F1 per threshold over ``args.folds`` folds of the ``tune`` pages; the
+    out-of-fold content probability of every line goes to ``probs`` (by page id) when given."""
     pages = web + tune
     x1, words = page_features(pages)
     sizes = np.array([len(p.lines) for p in pages])
@@ -46,6 +51,9 @@ def cross_validate(web: list[Page], tune: list[Page], args: argparse.Namespace) 
         weight = np.where(fold[train_pages] < 0, 1.0, args.bench_weight)
         stages = fit_stages(chosen, x1[rows], _subset_words(words, rows), weight, args)
         test = [p for p, g in zip(pages, fold) if g == f]
+        if probs is not None:
+            results = LineCleaner(stages=stages, keep_title=False).classify_many([p.lines for p in test])
+            probs.update({p.id: [round(float(v), 4) for v in r[1]] for p, r in zip(test, results)})
         for t in THRESHOLDS:
             res = evaluate_pages(LineCleaner(threshold=t, stages=stages, keep_title=False), test)
             for k in _KEYS:
@@ -62,13 +70,23 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_model_args(ap)
     ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--save", type=Path, default=None,
+                    help="write the out-of-fold probabilities (JSON lines: id, lines, labels, p) for error "
+                         "analysis; the rules can then be re-tried on them without training")
     args = ap.parse_args(argv)
     web = list(read_webcorpus(args.shared / "data" / "webcorpus", limit=args.limit))
     bench = read_bench(args.shared / "data" / "extraction-bench" / "dev.jsonl.gz")
     tune = [p for p in bench if bench_split(p.id) == "tune"]
     print(f"{len(web)} webcorpus pages, {len(tune)} tune pages in {args.folds} folds", flush=True)
-    for t, c in cross_validate(web, tune, args).items():
+    probs: dict[str, list[float]] = {}
+    for t, c in cross_validate(web, tune, args, probs if args.save else None).items():
         print(f"threshold {t:.2f}: cross-validated F1 lines {c['line_f1']:.4f} chars {c['char_f1']:.4f}")
+    if args.save:
+        with open(args.save, "w", encoding="utf-8") as fh:
+            for page in tune:
+                record = {"id": page.id, "lines": page.lines, "labels": page.labels, "p": probs[page.id]}
+                fh.write(json.dumps(record) + "\n")
+        print(f"out-of-fold probabilities: {args.save}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ The tune pages are added to the training pages with weight ``--bench-weight`` (t
 conventions are those the benchmark scores: article body only, no comments or teasers). The
 options' defaults (weight 5, stacking, threshold 0.5, the rules' settings in ``lines.py``) are
 those that scored best in 3-fold cross-validation over the tune pages
-(``python -m thresher.extract.cleaner.crossval``), never on the holdout pages.
+(``python -m thresher.extract.cleaner.crossval``, whose ``--save`` keeps the out-of-fold
+probabilities for error analysis), never on the holdout pages.
 """
 
 from __future__ import annotations
