@@ -21,15 +21,12 @@ import numpy as np
 
 from thresher.extract.cleaner.data import Page, _stable_hash, bench_split, read_bench, read_webcorpus
 from thresher.extract.cleaner.evaluation import evaluate_pages
+from thresher.extract.cleaner.labels import f1_from_counts
 from thresher.extract.cleaner.train import _subset_words, add_model_args, fit_stages, page_features
 from thresher.extract.lines import LineCleaner
 
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6)
 _KEYS = ("tp", "fp", "fn", "ctp", "cfp", "cfn")
-
-
-def _f1(tp: float, fp: float, fn: float) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def cross_validate(
@@ -60,8 +57,8 @@ def cross_validate(
                 totals[t][k] += res[k]
         print(f"fold {f + 1}/{args.folds}: {len(test)} pages scored ({time.time() - t0:.0f}s)", flush=True)
     for c in totals.values():
-        c["line_f1"] = _f1(c["tp"], c["fp"], c["fn"])
-        c["char_f1"] = _f1(c["ctp"], c["cfp"], c["cfn"])
+        c["line_f1"] = f1_from_counts(c)
+        c["char_f1"] = f1_from_counts(c, "c")
     return totals
 
 

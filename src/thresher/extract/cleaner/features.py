@@ -572,14 +572,14 @@ def batch_features(docs: list[list[str]]) -> tuple[np.ndarray, Layout]:
     return out, layout
 
 
-def stage2_features(probs: np.ndarray, layout: Layout | None = None) -> np.ndarray:
+def stage2_features(probs: np.ndarray, layout: Layout) -> np.ndarray:
     """Context of the first-stage probabilities: neighbours +-1..3, windowed means, distances to
-    likely content, share of likely content before the line and in the document.
+    likely content, share of likely content before the line and in the document, and how much
+    the line shares the vocabulary of the likely content. ``layout`` is the one
+    :func:`batch_features` returned (it carries the batch's words).
 
     This second pass lets a line's decision depend on what the model thinks of its neighbours
     (a cheap stand-in for a sequence model)."""
-    if layout is None:
-        layout = Layout([len(probs)])
     n = len(probs)
     if n == 0:
         return np.zeros((0, len(STAGE2_NAMES)), np.float64)
