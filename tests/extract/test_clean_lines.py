@@ -226,6 +226,16 @@ def test_derived_labels_follow_the_ground_truth() -> None:
     assert labels == [0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0]
 
 
+def test_a_second_complete_copy_of_the_article_is_labelled_content() -> None:
+    main = "\n".join(ARTICLE)
+    copy = " ".join(ARTICLE)  # a hidden articleBody on one line, as the benchmark labels it
+    lines = ["Home", *ARTICLE, "Share", copy, "Related", ARTICLE[0]]
+    assert derive_line_labels(lines, main) == [0, 1, 1, 1, 1, 1, 0, 1, 0, 0]
+    # a copy of less than half the article is a repeat (a teaser), not a copy
+    part = " ".join(ARTICLE[:2])
+    assert derive_line_labels(["Home", *ARTICLE, part], main) == [0, 1, 1, 1, 1, 1, 0]
+
+
 def test_score_lines_uses_the_harness_rule() -> None:
     lines = ["Home", ARTICLE[0], ARTICLE[1]]
     counts = score_lines(lines, [0, 1, 1], ARTICLE[0] + "\nwelcome home")
@@ -242,6 +252,25 @@ def test_gbdt_learns_a_nonlinear_rule_and_round_trips() -> None:
     assert acc > 0.95
     clone = TreeEnsemble.from_arrays(model.to_arrays("s0_"), "s0_")
     assert np.array_equal(clone.decision(x), model.decision(x))
+
+
+def test_a_model_file_of_the_wrong_shape_is_refused_with_advice(tmp_path: Path) -> None:
+    from thresher.extract.cleaner.model import save_model
+    from thresher.extract.lines import _model_path, load_model
+
+    with np.load(_model_path()) as z:
+        meta = {k: z[k] for k in ("feature_version", "n_features", "threshold")}
+        stages = [TreeEnsemble.from_arrays(z, "s0_"), TreeEnsemble.from_arrays(z, "s1_")]
+    one = tmp_path / "one.npz"
+    save_model(one, stages[:1], meta)
+    with pytest.raises(ValueError, match="exactly the 2 stages.*retrain"):
+        load_model(str(one))
+    # stage 1 reading a stage-2 column (a model saved with its stages swapped)
+    swapped = tmp_path / "swapped.npz"
+    save_model(swapped, stages[::-1], meta)
+    with pytest.raises(ValueError, match="stage 1 reads feature .* retrain"):
+        load_model(str(swapped))
+    assert len(load_model(str(_model_path()))[0]) == 2
 
 
 # -- real data -----------------------------------------------------------------------------------

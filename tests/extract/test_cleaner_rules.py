@@ -214,3 +214,52 @@ def test_list_items_must_share_one_shape() -> None:
     p = np.array([0.8, 0.6, 0.4, 0.4, 0.4, 0.4])
     assert not LineCleaner._lists(lines, keep, p).any()  # two items of the date shape only
     assert not CleanLines(keep_lists=False).cleaner.keep_lists
+
+
+def test_a_hidden_one_line_copy_of_the_story_below_it_is_a_repeated_copy() -> None:
+    copy = " ".join(STORY)  # a schema.org articleBody rendered as one line, as in a WET file
+    lines = [*NAV, "Ferry pier to close", *STORY, "Share this:", copy, *NAV]
+    keep = np.zeros(len(lines), bool)
+    keep[len(NAV) : len(NAV) + 1 + len(STORY)] = True
+    keep[lines.index(copy)] = True
+    out = LineCleaner._copies(lines, keep)
+    assert np.flatnonzero(out).tolist() == [lines.index(copy)]
+    # the copy above the paragraphs stays, and the paragraphs repeating it go
+    lines = [*NAV, copy, "Ferry pier to close", *STORY]
+    keep = np.ones(len(lines), bool)
+    keep[: len(NAV)] = False
+    assert np.flatnonzero(LineCleaner._copies(lines, keep)).tolist() == list(range(len(NAV) + 2, len(lines)))
+
+
+def test_only_kept_sentence_length_lines_repeating_kept_text_are_copies() -> None:
+    heading = "How much will the new shuttle between the town and the quay cost?"
+    lines = [heading, *STORY, heading, STORY[1], STORY[2]]
+    keep = np.ones(len(lines), bool)
+    out = LineCleaner._copies(lines, keep)
+    # the repeated heading is under 16 words: never judged; the repeated paragraphs are copies
+    assert np.flatnonzero(out).tolist() == [len(lines) - 2, len(lines) - 1]
+    # text the cleaner dropped above does not make a kept line a copy
+    keep[1:3] = False
+    assert np.flatnonzero(LineCleaner._copies(lines, keep)).tolist() == [len(lines) - 1]
+    # a paragraph sharing a phrase with the story is no copy of it
+    other = (
+        "The harbour authority confirmed on Tuesday that it has chosen a builder for the new pier, "
+        "and that work will start in the summer once the money from the county has arrived."
+    )
+    assert not LineCleaner._copies([*STORY, other], np.ones(len(STORY) + 1, bool)).any()
+
+
+def test_the_copy_rule_in_the_decision_and_its_switch() -> None:
+    copy = " ".join(STORY)
+    lines = [*NAV, *STORY, copy, *NAV]
+    p = np.full(len(lines), 0.1)
+    p[len(NAV) : len(NAV) + len(STORY) + 1] = 0.9
+    f = line_features(lines)
+    ad = np.zeros(len(lines), bool)
+    for drop_copies in (True, False):
+        cleaner = LineCleaner(threshold=0.5, stages=[None, None], keep_title=False, drop_copies=drop_copies)  # type: ignore[list-item]
+        keep, _, rules = cleaner._decide(lines, f, p, ad)
+        assert keep[len(NAV) : len(NAV) + len(STORY)].all()
+        assert keep[lines.index(copy)] == (not drop_copies)
+        assert rules.get(lines.index(copy)) == ("repeated_copy" if drop_copies else None)
+    assert not CleanLines(drop_copies=False).cleaner.drop_copies

@@ -54,8 +54,11 @@ def derive_line_labels(lines: Sequence[str], main_text: str) -> list[int]:
     1. a line of >= 4 tokens matches when its token sequence occurs contiguously in the ground
        truth, or when >= 80 % of its token bigrams occur in it (small edits, merged hover text);
     2. the matched long lines form the chain, in page order, with non-decreasing ground-truth
-       position and the most matched tokens; lines off the chain are repeats (headline copies,
-       teasers) and get 0 unless they have >= 8 tokens and mostly cover ground truth no chain line
+       position and the most matched tokens; up to two more chains found the same way among the
+       other matches join it when each covers >= 50 % of the ground truth (a second complete copy
+       of the article, such as a hidden ``articleBody``: content, though ``clean_lines`` drops it
+       as ``repeated_copy``); lines off the chains are repeats (headline copies, teasers) and get 0
+       unless they have >= 8 tokens and mostly cover ground truth no chain line
        covers;
     3. a line of 1-3 tokens gets 1 only when it occurs contiguously in the ground truth right after
        the previous labelled line (within 8 tokens, at most 4 lines above) or right before the next
@@ -93,27 +96,16 @@ def derive_line_labels(lines: Sequence[str], main_text: str) -> list[int]:
             start = max(0, start)
             matches.append((i, start, start + n - 1, len(hits) + 1))
 
-    # 2. heaviest chain with non-decreasing gt start (overlap of at most 2 tokens)
-    m = len(matches)
-    best = [0] * m
-    prev = [-1] * m
-    for a in range(m):
-        best[a] = matches[a][3]
-        lo = max(0, a - 400)  # bounded look-back keeps huge pages near-linear
-        for b in range(lo, a):
-            if matches[b][2] - 2 <= matches[a][1] and best[b] + matches[a][3] > best[a]:
-                best[a] = best[b] + matches[a][3]
-                prev[a] = b
-    chain: set[int] = set()
-    covered = bytearray(len(g_tokens) + 1)
-    if m:
-        a = max(range(m), key=lambda k: (best[k], -k))
-        while a >= 0:
-            chain.add(a)
-            _, st, en, _ = matches[a]
-            for t in range(max(0, st), min(en + 1, len(g_tokens))):
-                covered[t] = 1
-            a = prev[a]
+    # 2. heaviest chain with non-decreasing gt start; then up to two more complete copies of the
+    # article (>= 50 % of the ground truth, e.g. a hidden schema.org articleBody on one line), as the
+    # benchmark's labelling rule does (its README, "Order and duplicates")
+    chain = _heaviest_chain(matches, set())
+    for _ in range(2):
+        extra = _heaviest_chain(matches, chain)
+        if sum(_covered(matches, extra, len(g_tokens))) < 0.5 * len(g_tokens):
+            break
+        chain |= extra
+    covered = _covered(matches, chain, len(g_tokens))
     span_of: dict[int, tuple[int, int]] = {}
     for k, (i, st, en, _) in enumerate(matches):
         if k in chain:
@@ -158,6 +150,37 @@ def derive_line_labels(lines: Sequence[str], main_text: str) -> list[int]:
             labels[i] = 1
             prev_line, prev_end = i, c2t[pos] + n - 1
     return labels
+
+
+def _heaviest_chain(matches: list[tuple[int, int, int, int]], exclude: set[int]) -> set[int]:
+    """Indices of the matches (line, gt start, gt end, weight) outside ``exclude`` forming the chain
+    of the most weight whose gt starts never go back by more than 2 tokens of overlap."""
+    ids = [k for k in range(len(matches)) if k not in exclude]
+    best = [0] * len(ids)
+    prev = [-1] * len(ids)
+    for a, ka in enumerate(ids):
+        best[a] = matches[ka][3]
+        for b in range(max(0, a - 400), a):  # bounded look-back keeps huge pages near-linear
+            if matches[ids[b]][2] - 2 <= matches[ka][1] and best[b] + matches[ka][3] > best[a]:
+                best[a] = best[b] + matches[ka][3]
+                prev[a] = b
+    chain: set[int] = set()
+    if ids:
+        a = max(range(len(ids)), key=lambda k: (best[k], -k))
+        while a >= 0:
+            chain.add(ids[a])
+            a = prev[a]
+    return chain
+
+
+def _covered(matches: list[tuple[int, int, int, int]], chosen: set[int], n_tokens: int) -> bytearray:
+    """1 for every ground-truth token inside the span of one of the ``chosen`` matches."""
+    out = bytearray(n_tokens + 1)
+    for a in chosen:
+        _, st, en, _ = matches[a]
+        lo, hi = max(0, st), min(en + 1, n_tokens)
+        out[lo:hi] = b"\x01" * max(0, hi - lo)
+    return out
 
 
 def _token_to_char(tok: int, c2t: list[int]) -> int:
