@@ -224,11 +224,15 @@ def test_a_hidden_one_line_copy_of_the_story_below_it_is_a_repeated_copy() -> No
     keep[lines.index(copy)] = True
     out = LineCleaner._copies(lines, keep)
     assert np.flatnonzero(out).tolist() == [lines.index(copy)]
-    # the copy above the paragraphs stays, and the paragraphs repeating it go
+    # above the paragraphs, the one-line copy goes too: the paragraphs keep the text's structure
     lines = [*NAV, copy, "Ferry pier to close", *STORY]
     keep = np.ones(len(lines), bool)
     keep[: len(NAV)] = False
-    assert np.flatnonzero(LineCleaner._copies(lines, keep)).tolist() == list(range(len(NAV) + 2, len(lines)))
+    assert np.flatnonzero(LineCleaner._copies(lines, keep)).tolist() == [len(NAV)]
+    # a long line that only shares a part of its text with the paragraphs is no copy
+    longer = copy + " " + copy.replace("ferry", "bridge").replace("harbour", "county").replace("quay", "road")
+    lines = [*STORY, longer]
+    assert not LineCleaner._copies(lines, np.ones(len(lines), bool)).any()
 
 
 def test_only_kept_sentence_length_lines_repeating_kept_text_are_copies() -> None:
@@ -263,3 +267,19 @@ def test_the_copy_rule_in_the_decision_and_its_switch() -> None:
         assert keep[lines.index(copy)] == (not drop_copies)
         assert rules.get(lines.index(copy)) == ("repeated_copy" if drop_copies else None)
     assert not CleanLines(drop_copies=False).cleaner.drop_copies
+
+
+def test_clean_lines_keeps_the_paragraphs_and_explains_the_dropped_copy() -> None:
+    copy = " ".join(STORY)
+    for page in (
+        [*NAV, "Ferry pier to close at the end of the month", *STORY, copy, "Share this article", *NAV],
+        [*NAV, "Ferry pier to close at the end of the month", copy, *STORY, "Share this article", *NAV],
+    ):
+        doc = Document("copy", "\n".join(page), {"format": "text"})
+        CleanLines().process([doc])
+        assert doc.text.split("\n")[1:] == STORY
+        removed = {r["line"]: r["rule"] for r in doc.metadata["removed_lines"]}
+        assert removed[page.index(copy)] == "repeated_copy"
+        kept_all = Document("copy", "\n".join(page), {"format": "text"})
+        CleanLines(drop_copies=False).process([kept_all])
+        assert copy in kept_all.text.split("\n")
