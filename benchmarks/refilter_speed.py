@@ -9,8 +9,9 @@ thresholds two ways, in one process run:
 - ``refilter``: new decisions from the run's signal table (:mod:`thresher.report.refilter`);
 - a full rerun of the chain with the new thresholds into a new folder.
 
-Prints wall and CPU seconds of each, documents/s, the ratio, and whether refilter's decisions are
-the rerun's, document by document (they must be). No peer tool has a signal table, so the
+Prints wall and CPU seconds of each, documents/s, the ratio, the peak memory of refilter in a
+process of its own, and whether refilter's decisions are the rerun's, document by document (they
+must be). No peer tool has a signal table, so the
 comparison is with Thresher's own rerun.
 
     python benchmarks/refilter_speed.py [--docs 200000] [--chunk 1500] [--workers 1] [--keep DIR]
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,6 +72,19 @@ def write_corpus(path: Path, n_docs: int, chunk: int) -> int:
     return total
 
 
+def refilter_peak_mb(root: Path) -> float:
+    """Peak resident memory of a separate process that runs refilter as the CLI does (decisions
+    written to ``root/decided``, not kept in memory)."""
+    code = (
+        "import resource, sys\n"
+        "from thresher.report.refilter import refilter\n"
+        f"refilter({str(root / 'run')!r}, settings={SETTINGS!r}, out={str(root / 'decided')!r}, keep_decisions=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+
+
 def timed(fn):  # type: ignore[no-untyped-def]
     """``(result, wall seconds, CPU seconds of this process)``."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -105,6 +120,7 @@ def main() -> None:
         print(f"refilter {', '.join(SETTINGS)}:")
         print(f"  from the signal table:               wall {w1:7.1f} s  CPU {c1:7.1f} s  "
               f"{args.docs / w1:10,.0f} docs/s")
+        print(f"  peak memory of refilter alone, decisions streamed to a file: {refilter_peak_mb(root):,.0f} MB")
         new = apply_settings(recipe, SETTINGS)
         _, w2, c2 = timed(lambda: run([corpus], root / "rerun", new, workers=args.workers))
         print(f"  full rerun:                          wall {w2:7.1f} s  CPU {c2:7.1f} s  "

@@ -214,7 +214,8 @@ def refilter(run_dir: Path, recipe: str | None, settings: tuple[str, ...], outdi
     try:
         from thresher.report.refilter import refilter as do_refilter
 
-        result = do_refilter(run_dir, recipe, settings, outdir)
+        # the CLI prints counts only: decisions go to the file, never all into memory
+        result = do_refilter(run_dir, recipe, settings, outdir, keep_decisions=False)
         if as_json:
             click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
             return

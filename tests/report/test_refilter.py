@@ -208,3 +208,21 @@ def test_filter_deciding_on_more_than_its_signals_is_refused(tmp_path: Path) -> 
     # the class declares min_words keep-only, but replaying the run shows keep is not the whole decision
     with pytest.raises(ThresherError, match=r"test_refilter_sneaky: \d+ documents.*rerun instead"):
         refilter(tmp_path / "run", settings=["test_refilter_sneaky.min_words=60"])
+
+
+def test_refilter_streams_shard_by_shard_and_writes_nothing_on_refusal(base: Path, tmp_path: Path) -> None:
+    parts = sorted((base / "run" / "signals").glob("part-*.parquet"))
+    assert len(parts) >= 2  # one signal file per shard: the streaming path is exercised
+    settings = ["gopher_quality.min_doc_words=80"]
+    in_memory = refilter(base / "run", settings=settings)
+    streamed = refilter(base / "run", settings=settings, out=tmp_path / "d", keep_decisions=False)
+    assert streamed.decisions is None
+    assert pq.read_table(tmp_path / "d" / "decisions.parquet").equals(in_memory.decisions)
+    assert streamed.to_dict() == in_memory.to_dict()
+    assert streamed.documents == sum(pq.read_metadata(p).num_rows for p in parts)
+    # a refused refilter leaves no half-written decisions file behind
+    corpus = write_corpus(tmp_path / "in")
+    run([corpus], tmp_path / "sneaky", parse_recipe("steps:\n  - test_refilter_sneaky: {min_words: 40}\n"), workers=1)
+    with pytest.raises(ThresherError, match=r"in part-\d+.*rerun instead"):
+        refilter(tmp_path / "sneaky", settings=["test_refilter_sneaky.min_words=60"], out=tmp_path / "refused")
+    assert not (tmp_path / "refused" / "decisions.parquet").exists()

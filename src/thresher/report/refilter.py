@@ -23,6 +23,7 @@ needs a full rerun.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ import yaml
 from thresher.errors import RecipeError, ThresherError, UsageError
 from thresher.io.atomic import atomic_path
 from thresher.recipe import Recipe, load_recipe, parse_recipe
-from thresher.report.signals import read_signal_table, signal_files
+from thresher.report.signals import signal_files
 from thresher.steps.base import CorpusStep, Filter, get_step_class, step_parameters
 
 
@@ -313,18 +314,27 @@ def _decide(
     return outcomes
 
 
+#: the columns of ``decisions.parquet``
+DECISIONS_SCHEMA = pa.schema(
+    [("id", pa.string()), ("kept", pa.bool_()), ("dropped_by", pa.string()), ("reason", pa.string())]
+)
+
+
 def refilter(
     run_dir: str | Path,
     recipe: str | Path | Recipe | None = None,
     settings: Sequence[str] = (),
     out: str | Path | None = None,
+    keep_decisions: bool = True,
 ) -> RefilterResult:
     """Re-decide keep/drop for a finished run with ``recipe`` (default: the run's own) and ``settings``
     (``step.param=value``), from the signal table alone. With ``out``, write ``out/decisions.parquet``.
 
     Before deciding with the new thresholds, the run's own thresholds are replayed on the table: a filter
     whose replay does not give the run's decisions (its ``process`` decides on more than its signals) is
-    refused rather than trusted."""
+    refused rather than trusted. The table is read one signal file (shard) at a time, so memory is
+    bounded by the largest shard, not the run; ``keep_decisions=False`` does not keep the decisions in
+    ``result.decisions`` either (for runs of many millions of documents, with ``out``)."""
     run_dir = Path(run_dir)
     old = run_recipe(run_dir)
     if recipe is None:
@@ -341,9 +351,32 @@ def refilter(
     corpus_step = new.steps[first_corpus].name if first_corpus < len(new.steps) else None
     new_filters = _build_filters(new, first_corpus)
     old_filters = _build_filters(old, first_corpus) if changes else new_filters
+    result = RefilterResult(run_dir, prefix, corpus_step, changes, 0)
+    parts: list[pa.Table] = []
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(Path(out) / "decisions.parquet")) if out is not None else None
+        writer = stack.enter_context(pq.ParquetWriter(tmp, DECISIONS_SCHEMA, compression="zstd")) if tmp else None
+        for path in signal_files(run_dir):
+            decisions = _refilter_part(pq.read_table(path), path.name, prefix, old_filters, new_filters, result)
+            if writer is not None:
+                writer.write_table(decisions)
+            if keep_decisions:
+                parts.append(decisions)
+    result.decisions = pa.concat_tables(parts) if keep_decisions else None
+    return result
 
-    table = read_signal_table(run_dir)
+
+def _refilter_part(
+    table: pa.Table,
+    part: str,
+    prefix: list[str],
+    old_filters: dict[int, Filter],
+    new_filters: dict[int, Filter],
+    result: RefilterResult,
+) -> pa.Table:
+    """Replay and re-decide the rows of one signal file; counts go to ``result``; returns its decisions."""
     n = table.num_rows
+    result.documents += n
     dropped_by = table.column("dropped_by").to_pylist()
     reasons = table.column("reason").to_pylist()
     position = {name: i for i, name in enumerate(prefix)}
@@ -355,8 +388,7 @@ def refilter(
         step_columns[i] = [(c[len(head):], table.column(c).to_pylist()) for c in table.column_names
                            if c.startswith(head)]
 
-    result = RefilterResult(run_dir, prefix, corpus_step, changes, n)
-    passed_key = (PASSED, corpus_step or "")
+    passed_key = (PASSED, result.corpus_step or "")
     for step, reason, stop in zip(dropped_by, reasons, stops, strict=True):
         if stop < len(prefix):
             result.before[(step, reason)] += 1  # type: ignore[index]
@@ -374,8 +406,9 @@ def refilter(
     if wrong:
         detail = ", ".join(f"{step}: {k:,} documents" for step, k in wrong.most_common())
         raise ThresherError(
-            f"replaying the run's own thresholds on its signal table does not give the run's decisions ({detail}): "
-            "these steps decide on more than the signals they store, so refilter cannot be trusted; rerun instead"
+            f"replaying the run's own thresholds on its signal table does not give the run's decisions ({detail} "
+            f"in {part}): these steps decide on more than the signals they store, so refilter cannot be trusted; "
+            "rerun instead"
         )
 
     outcomes = replay if new_filters is old_filters else _decide(prefix, new_filters, step_columns, stops, reasons)
@@ -392,16 +425,12 @@ def refilter(
         else:
             result.after[passed_key] += 1
             out_kept[r] = True
-    result.decisions = pa.table(
+    return pa.table(
         {
-            "id": table.column("id"),
+            "id": table.column("id").cast(pa.string()),
             "kept": pa.array(out_kept, pa.bool_()),
             "dropped_by": pa.array(out_step, pa.string()),
             "reason": pa.array(out_reason, pa.string()),
-        }
+        },
+        schema=DECISIONS_SCHEMA,
     )
-    if out is not None:
-        path = Path(out) / "decisions.parquet"
-        with atomic_path(path) as tmp:
-            pq.write_table(result.decisions, tmp, compression="zstd")
-    return result
