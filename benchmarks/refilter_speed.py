@@ -44,6 +44,8 @@ steps:
   - c4: {filter_no_terminal_punct: false}
   - fineweb_quality
 """
+#: documents per zstd frame of the input (a crawl file is many gzip members or zstd frames)
+FRAME_DOCS = 10_000
 #: the thresholds changed for the second pass (all read by ``keep`` only)
 SETTINGS = ["language.min_score=0.8", "gopher_quality.min_doc_words=80", "fineweb_quality.line_punct_thr=0.2"]
 
@@ -69,6 +71,8 @@ def write_corpus(path: Path, n_docs: int, chunk: int) -> int:
         for i in range(n_docs):
             line = orjson.dumps({"id": f"d{i:08d}", "text": pieces[i % len(pieces)]}) + b"\n"
             total += out.write(line)
+            if i % FRAME_DOCS == FRAME_DOCS - 1:
+                out.flush(zstandard.FLUSH_FRAME)  # independent frames: the planner cuts the file in shards
     return total
 
 
