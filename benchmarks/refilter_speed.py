@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import orjson
-import pyarrow.parquet as pq
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -109,6 +108,7 @@ def main() -> None:
 
     from thresher import parse_recipe, run
     from thresher.report.refilter import apply_settings, refilter
+    from thresher.report.signals import read_signal_table
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="thresher-refilter-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -132,10 +132,8 @@ def main() -> None:
         print(f"  refilter is {w2 / w1:.1f}x faster than the rerun (wall)")
         assert result.decisions is not None
         mine = {r["id"]: (r["kept"], r["dropped_by"], r["reason"]) for r in result.decisions.to_pylist()}
-        rerun = {}
-        for part in sorted((root / "rerun" / "signals").glob("part-*.parquet")):
-            for r in pq.read_table(part, columns=["id", "kept", "dropped_by", "reason"]).to_pylist():
-                rerun[r["id"]] = (r["kept"], r["dropped_by"], r["reason"])
+        rows = read_signal_table(root / "rerun", columns=["id", "kept", "dropped_by", "reason"]).to_pylist()
+        rerun = {r["id"]: (r["kept"], r["dropped_by"], r["reason"]) for r in rows}
         same = sum(mine.get(k) == v for k, v in rerun.items())
         print(f"  kept before {result.kept_before:,}, after {result.kept_after:,}; undecidable "
               f"{sum(result.undecidable.values()):,}; decisions equal to the rerun's: {same:,} of {len(rerun):,}")
