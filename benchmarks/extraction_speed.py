@@ -3,8 +3,11 @@
 One process, one core, the same pages for every method, measured in the same run:
 
 - ``thresher_text``: the ``clean_lines`` step on the page's plain text (input MB = text bytes);
-- ``thresher_html``: the ``extract_html`` step (default backend) on the raw HTML;
-- ``thresher_html+clean``: ``extract_html`` then ``clean_lines``;
+- ``thresher_text+html``: ``clean_lines`` on the plain text with the page's HTML as evidence
+  (``html_field``; input MB = text plus HTML bytes);
+- ``thresher_html``: the ``extract_html`` step (default backend: HTML model and text cleaner jointly)
+  on the raw HTML;
+- ``thresher_html_model``: ``extract_html`` with the HTML line model alone (``html_weight=1``);
 - ``resiliparse``: ``extract_plain_text(main_content=True)``;
 - ``trafilatura``: ``trafilatura.extract(favor_precision=True)`` (FineWeb's settings).
 
@@ -52,7 +55,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=300, help="webcorpus pages (default 300)")
     ap.add_argument("--bench-pages", type=int, default=105, help="extraction-bench pages (default all 105)")
-    ap.add_argument("--methods", default="thresher_text,thresher_html,thresher_html+clean,resiliparse,trafilatura")
+    ap.add_argument(
+        "--methods",
+        default="thresher_text,thresher_text+html,thresher_html,thresher_html_model,resiliparse,trafilatura",
+    )
     args = ap.parse_args()
 
     from resiliparse.extract.html2text import extract_plain_text
@@ -73,7 +79,9 @@ def main() -> None:
     except Exception as exc:  # the text path is another helper's step; measure what exists
         print(f"note: clean_lines unavailable ({exc}); text path skipped", file=sys.stderr)
         cleaner = None
+    with_html = get_step_class("clean_lines")(html_field="html") if cleaner is not None else None
     extractor = ExtractHtml()
+    html_model = ExtractHtml(html_weight=1.0)
 
     def thresher_text(page: tuple[str, str, str]) -> None:
         cleaner.process([Document(page[0], page[2], {"format": "text"})])  # type: ignore[union-attr]
@@ -81,22 +89,23 @@ def main() -> None:
     def thresher_html(page: tuple[str, str, str]) -> None:
         extractor.process([Document(page[0], page[1], {"format": "html"})])
 
-    def thresher_html_clean(page: tuple[str, str, str]) -> None:
-        doc = Document(page[0], page[1], {"format": "html"})
-        extractor.process([doc])
-        if doc.drop is None:
-            cleaner.process([doc])  # type: ignore[union-attr]
+    def thresher_text_html(page: tuple[str, str, str]) -> None:
+        with_html.process([Document(page[0], page[2], {"format": "text", "html": page[1]})])  # type: ignore[union-attr]
+
+    def thresher_html_model(page: tuple[str, str, str]) -> None:
+        html_model.process([Document(page[0], page[1], {"format": "html"})])
 
     methods: dict[str, tuple[Callable[[tuple[str, str, str]], object], float]] = {
         "thresher_text": (thresher_text, text_mb),
+        "thresher_text+html": (thresher_text_html, text_mb + html_mb),
         "thresher_html": (thresher_html, html_mb),
-        "thresher_html+clean": (thresher_html_clean, html_mb),
+        "thresher_html_model": (thresher_html_model, html_mb),
         "resiliparse": (lambda p: extract_plain_text(p[1], main_content=True), html_mb),
         "trafilatura": (lambda p: trafilatura_extract(p[1]), html_mb),
     }
     chosen = [m for m in args.methods.split(",") if m]
     if cleaner is None:
-        chosen = [m for m in chosen if m not in ("thresher_text", "thresher_html+clean")]
+        chosen = [m for m in chosen if m not in ("thresher_text", "thresher_text+html")]
     print(f"{len(pages)} pages, {html_mb:.1f} MB HTML, {text_mb:.1f} MB text; one process, one core")
     print(f"{'method':<22} {'seconds':>8} {'pages/s':>9} {'MB/s':>7}   input")
     rates: dict[str, float] = {}
@@ -108,7 +117,7 @@ def main() -> None:
             fn(page)
         elapsed = time.process_time() - started
         rates[name] = len(pages) / elapsed
-        kind = "text" if name == "thresher_text" else "HTML"
+        kind = {"thresher_text": "text", "thresher_text+html": "text + HTML"}.get(name, "HTML")
         print(f"{name:<22} {elapsed:>8.2f} {rates[name]:>9.1f} {mb / elapsed:>7.2f}   {kind}")
     for ref in ("trafilatura", "resiliparse"):
         if ref in rates:

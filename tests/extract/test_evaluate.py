@@ -173,3 +173,9 @@ def test_real_bench_few_pages(extraction_bench_path: Path, tmp_path: Path) -> No
     assert res["resiliparse"]["all"]["recall_lines"] > 0.8
     # Thresher's HTML path beats resiliparse's main-content heuristic on precision
     assert res["thresher_html"]["all"]["precision_lines"] > res["resiliparse"]["all"]["precision_lines"]
+
+
+def test_normalize_tokens_many_equals_one_by_one() -> None:
+    lines = ["Hello, WORLD_wide!", "", "ﬁne Ｈｅｌｌｏ", "東京タワー", "two\nlines", "Straße 3.5"]
+    assert E.normalize_tokens_many(lines) == [E.normalize_tokens(line) for line in lines]
+    assert E.normalize_tokens_many(lines[:4]) == [E.normalize_tokens(line) for line in lines[:4]]

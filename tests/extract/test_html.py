@@ -165,11 +165,11 @@ def test_nesting_estimate_ignores_void_and_optional_end_tags() -> None:
 
 
 def test_timeout_rejects_slow_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slow(html: str, model_file: object = None) -> tuple[None, list[str]]:
+    def slow(html: str, model_file: object = None, cleaner: object = None) -> tuple:
         end = time.monotonic() + 5
         while time.monotonic() < end:  # pure-Python busy work, interruptible
             pass
-        return None, ["never"]
+        return None, ["never"], ["never"], {}
 
     monkeypatch.setattr(H, "extract_main_lines", slow)
     started = time.monotonic()

@@ -21,9 +21,12 @@ Public API (stable, also used by the line cleaner's author):
   and by characters, ``+`` to micro-average, :meth:`Counts.metrics` for precision/recall/F1).
 - :func:`load_bench` ``(path) -> list[dict]``, :func:`evaluate_boilerplate` and :func:`format_table`.
 
-Methods: ``thresher_text`` (``clean_lines`` on ``page_text``, a line filter), ``thresher_html``
-(``extract_html``, title off since the bench's ground truth has no headlines), ``thresher_html+clean``
-(then ``clean_lines``), the baselines of :mod:`thresher.extract.baselines`, and ``labels_ceiling``
+Methods: ``thresher_text`` (``clean_lines`` on ``page_text``, a line filter), ``thresher_text+html``
+(``clean_lines`` on ``page_text`` with the page's HTML as evidence, ``html_field``: still a line filter,
+its decisions are on the page's own lines), ``thresher_html`` (``extract_html``, title off since the
+bench's ground truth has no headlines; the HTML model and the text cleaner decide jointly on the
+rendered lines, :mod:`thresher.extract.joint`), ``thresher_html_model`` (the same with the HTML model
+alone, ``html_weight=1``), the baselines of :mod:`thresher.extract.baselines`, and ``labels_ceiling``
 (the labelled lines themselves as an extractor output).
 
 **The ceiling of the token-run rule.** The rule is applied to the whole output as one token sequence, so
@@ -97,6 +100,14 @@ _TOKEN_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
 def normalize_tokens(text: str) -> list[str]:
     """The bench's token sequence of ``text``: NFKC, casefold, letter/digit runs, CJK chars one each."""
     return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def normalize_tokens_many(lines: list[str]) -> list[list[str]]:
+    """:func:`normalize_tokens` of each line, with one normalisation pass over all of them."""
+    joined = unicodedata.normalize("NFKC", "\n".join(lines)).casefold().split("\n")
+    if len(joined) != len(lines):  # a line held a line break: normalise one by one
+        return [normalize_tokens(line) for line in lines]
+    return [_TOKEN_RE.findall(line) for line in joined]
 
 
 _SEP = "\x00"
@@ -291,8 +302,9 @@ def _labelled_lines(page: dict[str, Any]) -> str:
 
 DEFAULT_METHODS = [
     "thresher_text",
+    "thresher_text+html",
     "thresher_html",
-    "thresher_html+clean",
+    "thresher_html_model",
     "c4_lines",
     "justext",
     "resiliparse",
@@ -323,10 +335,10 @@ def _clean_lines_step() -> Any | None:
         return None
 
 
-def _run_clean_lines(step: Any, page_id: str, text: str) -> str:
+def _run_clean_lines(step: Any, page_id: str, text: str, html: str | None = None) -> str:
     from thresher.document import Document
 
-    doc = Document(page_id, text, {"format": "text"})
+    doc = Document(page_id, text, {"format": "text"} if html is None else {"format": "text", "html": html})
     out = step.process([doc])
     if not out or out[0].drop is not None:
         return ""
@@ -345,33 +357,42 @@ def _thresher_methods() -> list[Method]:
                 "clean_lines on page_text (text path)",
             )
         )
+        with_html = type(cleaner)(keep_title=False, html_field="html")
+        methods.append(
+            Method(
+                "thresher_text+html",
+                "line_filter",
+                lambda page: _run_clean_lines(with_html, page["id"], page["page_text"], page["html"]),
+                "clean_lines on page_text with the page's HTML (html_field)",
+                ("html",),
+            )
+        )
 
-    def html_path(page: dict[str, Any], clean: bool) -> str:
+    def html_path(page: dict[str, Any], html_weight: float | None) -> str:
         from thresher.document import Document
         from thresher.extract.html import ExtractHtml
 
-        step = ExtractHtml(title=False)
+        step = ExtractHtml(title=False) if html_weight is None else ExtractHtml(title=False, html_weight=html_weight)
         doc = Document(page["id"], page["html"], {"format": "html"})
         step.process([doc])
         if doc.drop is not None:
             return ""
-        if clean and cleaner is not None:
-            return _run_clean_lines(cleaner, page["id"], doc.text)
         return doc.text
 
     methods.append(
-        Method("thresher_html", "extractor", lambda p: html_path(p, False), "extract_html (title off)", ("html",))
-    )
-    if cleaner is not None:
-        methods.append(
-            Method(
-                "thresher_html+clean",
-                "extractor",
-                lambda p: html_path(p, True),
-                "extract_html then clean_lines (title off)",
-                ("html",),
-            )
+        Method(
+            "thresher_html", "extractor", lambda p: html_path(p, None), "extract_html (title off)", ("html",)
         )
+    )
+    methods.append(
+        Method(
+            "thresher_html_model",
+            "extractor",
+            lambda p: html_path(p, 1.0),
+            "extract_html with the HTML line model alone (html_weight=1, title off)",
+            ("html",),
+        )
+    )
     return methods
 
 

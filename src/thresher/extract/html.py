@@ -52,6 +52,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from thresher.document import Document
+from thresher.extract.joint import HTML_WEIGHT
 from thresher.steps.base import Batch, Step, register
 
 Backend = Literal["thresher", "resiliparse", "trafilatura"]
@@ -169,15 +170,24 @@ _WS_RE = re.compile(r"\s+")
 # -- the thresher backend ----------------------------------------------------------------------------
 
 
-def extract_main_lines(html: str, model_file: str | None = None) -> tuple[str | None, list[str]]:
-    """The page title (or None) and the main-content lines of ``html`` (the ``thresher`` backend).
+def extract_main_lines(
+    html: str, model_file: str | None = None, cleaner: Any = None
+) -> tuple[str | None, list[str], list[str], dict[int, str]]:
+    """The ``thresher`` backend: the page title (or None), the main-content lines of ``html``, all its
+    rendered lines and the reason each removed one went (by index in the rendered lines).
 
     Rendering: :func:`thresher.extract.html_render.render`; line model and weights:
-    :mod:`thresher.extract.html_model` (``model_file`` overrides the shipped weights).
+    :mod:`thresher.extract.html_model` (``model_file`` overrides the shipped weights); joint decision
+    with the text cleaner ``cleaner`` (a :class:`thresher.extract.lines.LineCleaner`, default: the
+    shipped one without headline rule): :mod:`thresher.extract.joint`.
     """
-    from thresher.extract.html_model import extract_main_lines as _extract
+    from thresher.extract.joint import extract_joint
 
-    return _extract(html, model_file)
+    if cleaner is None:
+        from thresher.extract.lines import LineCleaner
+
+        cleaner = LineCleaner(keep_title=False)
+    return extract_joint(html, cleaner, model_file)
 
 
 # -- backends ----------------------------------------------------------------------------------------
@@ -234,7 +244,14 @@ class ExtractHtml(Step):
     page title as the first line), ``timeout_s`` (time budget per page), ``max_html_chars`` (larger
     pages are rejected before parsing), ``max_depth`` (deeper pages are rejected before parsing,
     except by the ``thresher`` backend), ``min_chars`` (shorter extractions are rejected as empty),
-    ``favor_precision`` (trafilatura only).
+    ``favor_precision`` (trafilatura only), ``html_weight`` (``thresher`` only: weight of the HTML
+    line model against the text cleaner in the joint decision, :mod:`thresher.extract.joint`; 1.0
+    runs the HTML model alone).
+
+    With the ``thresher`` backend the rendered lines that were not kept go to
+    ``metadata["removed_lines"]`` with their reason (``line`` indexes the page's rendered lines), and
+    when the text cleaner took part (``html_weight < 1``) ``metadata["lines_cleaned"]`` is set, so a
+    ``clean_lines`` step later in the recipe does not clean the lines a second time.
     """
 
     name = "extract_html"
@@ -248,8 +265,11 @@ class ExtractHtml(Step):
         max_depth: int = 1000,
         min_chars: int = 1,
         favor_precision: bool = True,
+        html_weight: float = HTML_WEIGHT,
     ) -> None:
         super().__init__()
+        if not 0.0 <= html_weight <= 1.0:
+            raise ValueError(f"extract_html: html_weight must be between 0 and 1, got {html_weight}")
         if backend not in ("thresher", "resiliparse", "trafilatura"):
             raise ValueError(
                 f"extract_html: unknown backend {backend!r}; use 'thresher', 'resiliparse' or 'trafilatura'"
@@ -261,14 +281,29 @@ class ExtractHtml(Step):
         self.max_depth = max_depth
         self.min_chars = min_chars
         self.favor_precision = favor_precision
+        self.html_weight = float(html_weight)
+        self._cleaner: Any = None
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state["_cleaner"] = None
+        return state
 
     def extract(self, html: str) -> tuple[str | None, list[str]]:
         """Title and main-content lines of one page with the configured backend (no checks)."""
+        return self._extract(html)[:2]
+
+    def _extract(self, html: str) -> tuple[str | None, list[str], list[str], dict[int, str]]:
+        """Title, kept lines, and for the ``thresher`` backend the rendered lines with removal reasons."""
         if self.backend == "thresher":
-            return extract_main_lines(html)
+            if self._cleaner is None:
+                from thresher.extract.lines import LineCleaner
+
+                self._cleaner = LineCleaner(keep_title=False, html_weight=self.html_weight)
+            return extract_main_lines(html, cleaner=self._cleaner)
         if self.backend == "resiliparse":
-            return _extract_resiliparse(html)
-        return _extract_trafilatura(html, self.favor_precision)
+            return (*_extract_resiliparse(html), [], {})
+        return (*_extract_trafilatura(html, self.favor_precision), [], {})
 
     def process(self, batch: Batch) -> Batch:
         for doc in batch:
@@ -296,7 +331,7 @@ class ExtractHtml(Step):
             return
         try:
             with time_budget(self.timeout_s):
-                title, lines = self.extract(html)
+                title, lines, rendered, removed = self._extract(html)
         except ExtractionTimeout:
             doc.reject(self.name, "timeout", seconds=self.timeout_s)
             return
@@ -319,7 +354,10 @@ class ExtractHtml(Step):
             title = _WS_RE.sub(" ", title).strip()
             if title and (not lines or lines[0] != title):
                 lines = [title, *lines]
+        doc.record_removed_lines(self.name, rendered, removed)
         doc.text = "\n".join(lines)
         doc.metadata["format"] = "text"
         doc.metadata["extractor"] = self.backend
+        if self.backend == "thresher" and self.html_weight < 1.0:
+            doc.metadata["lines_cleaned"] = self.name  # clean_lines leaves it alone
         self.count("extracted")

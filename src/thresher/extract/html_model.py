@@ -336,8 +336,9 @@ def score_page(page: Rendered, model: dict[str, Any]) -> tuple[np.ndarray, np.nd
     return probs, np.where(x[:, _SHORT] > 0, model["threshold_short"], model["threshold"])
 
 
-def _prose_fallback(page: Rendered) -> list[str]:
-    """Prose lines of the main container, for small pages where the model is unsure of every line.
+def prose_fallback(page: Rendered) -> list[int]:
+    """Indices of the prose lines of the main container, for small pages where the model is unsure of
+    every line.
 
     A page with no prose at all (navigation only) still yields nothing.
     """
@@ -348,7 +349,7 @@ def _prose_fallback(page: Rendered) -> list[str]:
     anc = _ancestors(page.parent, page.line_node, CREDIT_LEVELS)
     main = _container(anc, prose, page.depth, 0.8)
     inside = (anc == main).any(axis=1) if main >= 0 else np.ones(len(texts), dtype=bool)
-    return [t for t, p, ins in zip(texts, prose, inside) if p > 0 and ins and t[-1] in _TERMINAL]
+    return [i for i, (t, p, ins) in enumerate(zip(texts, prose, inside)) if p > 0 and ins and t[-1] in _TERMINAL]
 
 
 class PageTooDeep(ValueError):
@@ -369,5 +370,5 @@ def extract_main_lines(html: str, model_file: str | None = None) -> tuple[str | 
     probs, cut = score_page(page, model)
     kept = [t for t, p, c in zip(page.texts, probs, cut) if p >= c]
     if not kept:
-        kept = _prose_fallback(page)
+        kept = [page.texts[i] for i in prose_fallback(page)]
     return page.title, kept

@@ -90,6 +90,13 @@ _ROLE_BITS: dict[str, int] = {
 _HIDDEN_BIT = CUE_BIT["c_hidden"]
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
+#: first halves of the cue words written with a hyphen (``sr-only``, ``sign-up``, ``ad-slot``): only after
+#: one of these can two runs joined by ``-`` match a cue that neither run matches alone
+_PAIR_HEADS = frozenset(
+    alt.split("-")[0] for _, pat in CUES if pat for alt in pat.split("|") if "-" in alt
+)
+#: entries per cache below (class / id values, their words); a full cache is emptied, not frozen
+_CACHE_SIZE = 100_000
 _class_cache: dict[str, int] = {}
 _word_cache: dict[str, int] = {}
 _CLASS_WORD_RE = re.compile(r"[a-z]+")
@@ -110,8 +117,9 @@ def _word_bits(word: str) -> int:
             m = rx.fullmatch(word) or rx.match(word)
             if m and (m.end() == len(word) or m.end() >= 4):
                 bits |= bit
-        if len(_word_cache) < 100_000:
-            _word_cache[word] = bits
+        if len(_word_cache) >= _CACHE_SIZE:  # a long run meets endless unique ids: start afresh
+            _word_cache.clear()
+        _word_cache[word] = bits
     return bits
 
 
@@ -130,11 +138,12 @@ def class_bits(words: str) -> int:
         prev = ""
         for run in runs:
             bits |= _word_bits(run)
-            if prev:
+            if prev in _PAIR_HEADS:
                 bits |= _word_bits(f"{prev}-{run}")
             prev = run
-        if len(_class_cache) < 100_000:
-            _class_cache[words] = bits
+        if len(_class_cache) >= _CACHE_SIZE:
+            _class_cache.clear()
+        _class_cache[words] = bits
     return bits
 
 

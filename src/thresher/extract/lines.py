@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.document import Document
 from thresher.extract.cleaner.features import (
     BASE_INDEX,
     FEATURE_VERSION,
@@ -55,6 +56,7 @@ from thresher.extract.cleaner.features import (
     stage2_features,
 )
 from thresher.extract.cleaner.model import TreeEnsemble
+from thresher.extract.joint import HTML_WEIGHT, combine
 from thresher.steps.base import Batch, Step, register
 
 _B = BASE_INDEX
@@ -202,7 +204,10 @@ class LineCleaner:
         keep_tables: bool = True,
         keep_lists: bool = True,
         drop_copies: bool = True,
+        html_weight: float = HTML_WEIGHT,
     ) -> None:
+        if not 0.0 <= html_weight <= 1.0:
+            raise ValueError(f"html_weight must be between 0 and 1, got {html_weight}")
         if stages is None:
             stages, tuned = load_model(model_path or str(_model_path()))
             threshold = tuned if threshold is None else threshold
@@ -215,11 +220,17 @@ class LineCleaner:
         self.keep_tables = keep_tables
         self.keep_lists = keep_lists
         self.drop_copies = drop_copies
+        self.html_weight = float(html_weight)
 
-    def classify_many(self, docs_lines: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, dict[int, str]]]:
+    def classify_many(
+        self, docs_lines: list[list[str]], html_probs: list[np.ndarray | None] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, dict[int, str]]]:
         """For each document (its stripped non-empty lines): keep mask, probabilities, removal rules.
 
-        Features and both model stages run over the whole batch at once."""
+        Features and both model stages run over the whole batch at once. ``html_probs`` gives, per
+        document, the HTML model's probability of each of its lines (NaN where unknown) or None: where
+        given, the rules decide on the joint probability (:func:`thresher.extract.joint.combine`,
+        weight ``self.html_weight``) and a ``model`` reason shows both parts."""
         cap = _FEATURE_LINE_CAP
         capped = [
             lines if max(map(len, lines), default=0) <= cap else [line[:cap] for line in lines]
@@ -233,17 +244,28 @@ class LineCleaner:
         p2 = _predict(self.stages[1], x2)
         ad = _ad_lines([line for lines in docs_lines for line in lines], x1[:, _B["log_words"]] < np.log1p(8))
         bounds = np.cumsum(layout.sizes)[:-1]
+        per_doc = html_probs if html_probs is not None else [None] * len(docs_lines)
+        if len(per_doc) != len(docs_lines):
+            raise ValueError(f"html_probs has {len(per_doc)} entries for {len(docs_lines)} documents")
         return [
-            self._decide(lines, f, p, a)
-            for lines, f, p, a in zip(docs_lines, np.split(x1, bounds), np.split(p2, bounds), np.split(ad, bounds))
+            self._decide(lines, f, p, a, h)
+            for lines, f, p, a, h in zip(
+                docs_lines, np.split(x1, bounds), np.split(p2, bounds), np.split(ad, bounds), per_doc
+            )
         ]
 
     def _decide(
-        self, lines: list[str], f: np.ndarray, p: np.ndarray, ad: np.ndarray
+        self, lines: list[str], f: np.ndarray, p: np.ndarray, ad: np.ndarray, html: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+        text_p = p
+        if html is not None:
+            if len(html) != len(lines):
+                raise ValueError(f"{len(html)} HTML probabilities for {len(lines)} lines")
+            p = combine(text_p, html, self.html_weight)
         # a document of one line has no context to judge it by (the model learnt from pages of
         # many lines): only the rules below decide, e.g. for text flattened to one line per document
-        keep = p >= self.threshold if len(lines) > 1 else np.ones(len(lines), bool)
+        # (the HTML's evidence is context enough)
+        keep = p >= self.threshold if len(lines) > 1 or html is not None else np.ones(len(lines), bool)
         rules: dict[int, str] = {}
         no_text = f[:, _B["no_tokens"]] > 0
         dated = np.zeros(len(lines), bool)
@@ -279,6 +301,8 @@ class LineCleaner:
                 rules[int(i)] = f"detached_block:{p[i]:.2f}"
             elif copies[i]:
                 rules[int(i)] = "repeated_copy"
+            elif html is not None and not np.isnan(html[i]):
+                rules[int(i)] = f"model:{p[i]:.2f} (text {text_p[i]:.2f}, html {html[i]:.2f})"
             else:
                 rules[int(i)] = f"model:{p[i]:.2f}"
         return keep, p, rules
@@ -530,6 +554,9 @@ class CleanLines(Step):
         keep_tables: bool = True,
         keep_lists: bool = True,
         drop_copies: bool = True,
+        html_field: str | None = None,
+        html_weight: float = HTML_WEIGHT,
+        max_html_chars: int = 10_000_000,
     ) -> None:
         """``threshold``: content probability below which a line goes (default: the value tuned
         with the shipped model); ``keep_title``: keep the headline above the content;
@@ -538,8 +565,15 @@ class CleanLines(Step):
         ``cut_comments``: drop the reader comments under the content; ``cut_related``: drop the
         lists of related stories below the start of the content; ``keep_tables``: keep a table of
         the content whole; ``keep_lists``: keep the items of a list a content line introduces;
-        ``drop_copies``: drop a line that repeats other kept content (rule ``repeated_copy``)."""
+        ``drop_copies``: drop a line that repeats other kept content (rule ``repeated_copy``);
+        ``html_field``: metadata field holding the page's HTML (a WET record joined with its WARC
+        record, a dataset that ships both): where present, the HTML line model's score of each line
+        joins the decision (:mod:`thresher.extract.joint`, weight ``html_weight``), and the field is
+        removed from the metadata after use; pages over ``max_html_chars`` characters, nested too
+        deep or unparsable are cleaned from the text alone (counted as ``html_unusable``)."""
         super().__init__()
+        if not 0.0 <= html_weight <= 1.0:
+            raise ValueError(f"clean_lines: html_weight must be between 0 and 1, got {html_weight}")
         self.threshold = threshold
         self.keep_title = keep_title
         self.model_path = model_path
@@ -549,6 +583,9 @@ class CleanLines(Step):
         self.keep_tables = keep_tables
         self.keep_lists = keep_lists
         self.drop_copies = drop_copies
+        self.html_field = html_field
+        self.html_weight = float(html_weight)
+        self.max_html_chars = max_html_chars
         self._cleaner: LineCleaner | None = None
 
     def __getstate__(self) -> dict:
@@ -570,12 +607,47 @@ class CleanLines(Step):
                 keep_tables=self.keep_tables,
                 keep_lists=self.keep_lists,
                 drop_copies=self.drop_copies,
+                html_weight=self.html_weight,
             )
         return self._cleaner
 
+    def _html_scores(self, doc: Document, lines: list[str]) -> np.ndarray | None:
+        """The HTML model's score of each line, from the HTML in ``metadata[html_field]`` (None: no HTML)."""
+        html = doc.metadata.pop(self.html_field, None) if self.html_field else None
+        if not isinstance(html, str) or not html.strip() or not lines:
+            return None
+        from thresher.extract.html_model import load_model
+        from thresher.extract.html_render import render
+        from thresher.extract.joint import html_scores, scores_for_lines
+
+        try:
+            if len(html) > self.max_html_chars:
+                raise ValueError(f"{len(html)} characters of HTML, over max_html_chars={self.max_html_chars}")
+            page = render(html)
+            if page.too_deep or not page.texts:
+                raise ValueError("nested too deep" if page.too_deep else "no text in the HTML")
+            scores = scores_for_lines(page.texts, html_scores(page, load_model()), lines)
+            self.count("html_scored")
+            return scores
+        except Exception as exc:  # hostile HTML: clean from the text alone, say why
+            self.count("html_unusable")
+            doc.metadata["html_unusable"] = f"{type(exc).__name__}: {exc}"[:200]
+            return None
+
     def process(self, batch: Batch) -> Batch:
+        todo = [doc for doc in batch if not doc.metadata.get("lines_cleaned")]
+        if len(todo) < len(batch):
+            # extract_html decided these lines jointly with this cleaner's model and rules already;
+            # a second pass only loses true lines (measured on the extraction bench's held-out pages:
+            # F1 0.816 -> 0.806 by lines, 0.985 -> 0.978 by characters)
+            self.count("already_cleaned", len(batch) - len(todo))
+        self._clean(todo)
+        return batch
+
+    def _clean(self, batch: Batch) -> None:
         split = [split_lines(doc.text) for doc in batch]
-        results = self.cleaner.classify_many([s[0] for s in split])
+        html = [self._html_scores(doc, s[0]) for doc, s in zip(batch, split)] if self.html_field else None
+        results = self.cleaner.classify_many([s[0] for s in split], html)
         for doc, (lines, index, blank_before), (keep, _, rules) in zip(batch, split, results):
             self.count("documents")
             self.count("lines_in", len(lines))
@@ -599,4 +671,3 @@ class CleanLines(Step):
             if n_kept == 0:
                 self.count("documents_emptied")
                 doc.metadata["empty_reason"] = f"{self.name}: all {len(lines)} lines are boilerplate"
-        return batch

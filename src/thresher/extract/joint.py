@@ -1,0 +1,122 @@
+"""Joint line scores: the HTML line model and the text line cleaner decide together.
+
+The two models see different evidence. The HTML model (:mod:`thresher.extract.html_model`) knows
+where a line sits in the page (``<nav>``, ``class="comment"``, link density, the element holding the
+prose); the text cleaner (:mod:`thresher.extract.lines`) knows what the line says and what surrounds
+it in reading order (dates, share notices, teaser lists, the headline above the story). Where both are
+available, the content probability of a line is their weighted mean, and the cleaner's rules (ads,
+comments, related lists, detached blocks, copies...) then decide on that probability.
+
+Two uses:
+
+- **HTML path** (``extract_html`` with ``backend="thresher"``): both models score the lines the
+  renderer produces from the HTML.
+- **Text plus its HTML** (``clean_lines`` with ``html_field``): the lines of an already-extracted
+  text (a WET record) are scored by the text cleaner, and the HTML model's score of the same words in
+  the page's HTML is found by token runs (:func:`scores_for_lines`). The decisions stay on the
+  document's own lines, with a reason for each removed one.
+
+On the extraction bench's tune pages (cross-validated text probabilities; see
+:mod:`thresher.extract.evaluate`), a weight of 0.5 to 0.75 on the HTML model scores within 0.005 of
+each other; 0.6 was the best by lines and is the default (:data:`HTML_WEIGHT`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from thresher.extract.evaluate import normalize_tokens_many as _line_tokens
+
+if TYPE_CHECKING:
+    from thresher.extract.html_render import Rendered
+
+#: weight of the HTML model's probability in the joint score (the text cleaner's is ``1 - HTML_WEIGHT``);
+#: chosen on the tune pages of the extraction bench only (module docstring)
+HTML_WEIGHT = 0.6
+
+_SEP = "\x00"
+
+
+def html_scores(page: Rendered, model: dict[str, Any]) -> np.ndarray:
+    """The HTML model's content probability of each rendered line, shifted so that its own threshold
+    (one for lines of at most 3 words, one for the others) falls at 0.5: ``clip(p - cut + 0.5, 0, 1)``."""
+    from thresher.extract.html_model import score_page
+
+    probs, cut = score_page(page, model)
+    return np.clip(probs - cut + 0.5, 0.0, 1.0)
+
+
+def combine(text_probs: np.ndarray, html_probs: np.ndarray, html_weight: float = HTML_WEIGHT) -> np.ndarray:
+    """Weighted mean of the two probabilities per line; where the HTML one is NaN (the line's words
+    were not found in the HTML) the text probability stands alone."""
+    html_probs = np.where(np.isnan(html_probs), text_probs, html_probs)
+    return (1.0 - html_weight) * text_probs + html_weight * html_probs
+
+
+def scores_for_lines(rendered_texts: list[str], rendered_scores: np.ndarray, lines: list[str]) -> np.ndarray:
+    """Carry the scores of rendered lines over to other lines of the same page (a WET text's).
+
+    Each line's token sequence is looked up as a contiguous run in the rendered lines' tokens, first
+    after the previous line's match (the texts run in the same order), then anywhere; its score is the
+    mean score of the rendered lines the run covers. A line without tokens or not found gets NaN.
+    """
+    tokens: list[str] = []
+    owner: list[int] = []
+    for i, found in enumerate(_line_tokens(rendered_texts)):
+        tokens += found
+        owner += [i] * len(found)
+    haystack = _SEP + _SEP.join(tokens) + _SEP
+    starts = np.cumsum([1] + [len(t) + 1 for t in tokens])[:-1].tolist()  # offset of each token
+    out = np.full(len(lines), np.nan)
+    cursor = 0
+    for j, found in enumerate(_line_tokens(lines)):
+        if not found:
+            continue
+        needle = _SEP + _SEP.join(found) + _SEP
+        at = haystack.find(needle, cursor)
+        if at < 0:
+            at = haystack.find(needle)
+            if at < 0:
+                continue
+        first = bisect.bisect_left(starts, at + 1)
+        covered = sorted(set(owner[first : first + len(found)]))
+        out[j] = float(rendered_scores[covered].mean())
+        cursor = at + len(needle) - 1
+    return out
+
+
+def extract_joint(
+    html: str, cleaner: Any, model_file: str | None = None
+) -> tuple[str | None, list[str], list[str], dict[int, str]]:
+    """The HTML path with both models: the page title (or None), the kept lines, all rendered lines and
+    the reason for each removed one (by index in the rendered lines).
+
+    ``cleaner`` is a :class:`thresher.extract.lines.LineCleaner` (its ``html_weight`` sets the mix; at 1.0
+    the text model is not run). A page where nothing is kept falls back to the prose of its main
+    container (:func:`thresher.extract.html_model.prose_fallback`). Raises
+    :class:`thresher.extract.html_model.PageTooDeep` for pages nested deeper than
+    ``html_render.MAX_DEPTH``.
+    """
+    from thresher.extract.html_model import PageTooDeep, load_model, prose_fallback
+    from thresher.extract.html_render import MAX_DEPTH, render
+
+    page = render(html)
+    if page.too_deep:
+        raise PageTooDeep(f"elements nested deeper than {MAX_DEPTH}")
+    texts = page.texts
+    if not texts:
+        return page.title, [], [], {}
+    scores = html_scores(page, load_model(model_file))
+    if cleaner.html_weight >= 1.0:
+        keep = scores >= 0.5
+        rules = {int(i): f"model:{scores[i]:.2f} (html)" for i in np.flatnonzero(~keep)}
+    else:
+        keep, _, rules = cleaner.classify_many([texts], [scores])[0]
+    if not keep.any():
+        for i in prose_fallback(page):
+            keep[i] = True
+            rules.pop(i, None)
+    return page.title, [t for t, k in zip(texts, keep) if k], texts, rules
