@@ -98,3 +98,46 @@ def test_crossval_command_saves_out_of_fold_probabilities(tmp_path: Path) -> Non
     saved = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in saved] == [p.id for p in bench if split_of(p.id) == "tune"]
     assert all(len(r["p"]) == len(r["lines"]) == len(r["labels"]) for r in saved)
+
+
+def test_lines_of_weight_zero_teach_nothing() -> None:
+    good = [make_page(i) for i in range(30)]
+    # the same kind of pages with every label flipped, but of weight 0: they must not count
+    flipped = [make_page(200 + i) for i in range(30)]
+    for p in flipped:
+        p.labels = [1 - y for y in p.labels]
+        p.weights = [0.0] * len(p.lines)
+    pages = good + flipped
+    x1, words = page_features(pages)
+    stages = fit_stages(pages, x1, words, np.ones(len(pages)), model_args())
+    test = make_page(99)
+    (keep, _, _), = LineCleaner(threshold=0.5, stages=stages, keep_title=False).classify_many([test.lines])
+    assert keep.tolist() == test.labels
+
+
+def test_pseudo_labels_come_from_the_html_model(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    from tests.extract.test_html import ARTICLE
+    from thresher.extract.cleaner.data import read_webcorpus_pseudo
+    from thresher.extract.html_render import render
+
+    wet = "\n".join(["Harbour News logo", *render(ARTICLE).texts])  # the first line is not in the HTML
+    records = [
+        {"id": "a/with-truth", "html": ARTICLE, "text": wet, "main_text": "The harbour council voted"},
+        {"id": "b/no-truth", "html": ARTICLE, "text": wet},
+        {"id": "c/other-page", "html": ARTICLE, "text": "\n".join(SENTENCES)},  # words not in the HTML
+        {"id": "d/no-html", "text": wet},
+    ]
+    with gzip.open(tmp_path / "pages-000.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    pages = list(read_webcorpus_pseudo(tmp_path))
+    assert [p.id for p in pages] == ["pseudo:b/no-truth"]
+    page = pages[0]
+    label = dict(zip(page.lines, page.labels))
+    weight = dict(zip(page.lines, page.weights or []))
+    assert weight["Harbour News logo"] == 0.0 and label["Harbour News logo"] == 0
+    assert label["Home"] == 0 and label["Contact us"] == 0 and label["Bridge closed for repairs"] == 0
+    story = [line for line in page.lines if line.startswith(("The harbour council voted", "Councillors said"))]
+    assert len(story) == 2 and all(label[line] == 1 and weight[line] == 1.0 for line in story)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.extract.cleaner.data import Page, _stable_hash, bench_split, read_bench, read_webcorpus
+from thresher.extract.cleaner.data import Page, _stable_hash, bench_split, read_bench
 from thresher.extract.cleaner.evaluation import evaluate_pages
 from thresher.extract.cleaner.labels import f1_from_counts
-from thresher.extract.cleaner.train import _subset_words, add_model_args, fit_stages, page_features
+from thresher.extract.cleaner.train import _subset_words, add_model_args, fit_stages, page_features, training_pages
 from thresher.extract.lines import LineCleaner
 
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6)
@@ -30,11 +30,19 @@ _KEYS = ("tp", "fp", "fn", "ctp", "cfp", "cfn")
 
 
 def cross_validate(
-    web: list[Page], tune: list[Page], args: argparse.Namespace, probs: dict[str, list[float]] | None = None
+    web: list[Page],
+    tune: list[Page],
+    args: argparse.Namespace,
+    probs: dict[str, list[float]] | None = None,
+    web_weight: np.ndarray | None = None,
 ) -> dict[float, dict[str, float]]:
     """Pooled counts and F1 per threshold over ``args.folds`` folds of the ``tune`` pages; the
-    out-of-fold content probability of every line goes to ``probs`` (by page id) when given."""
+    out-of-fold content probability of every line goes to ``probs`` (by page id) when given.
+    ``web_weight``: page weights of the ``web`` pages (default 1)."""
     pages = web + tune
+    if web_weight is None:
+        web_weight = np.ones(len(web))
+    page_weight = np.concatenate([web_weight, np.full(len(tune), args.bench_weight)])
     x1, words = page_features(pages)
     sizes = np.array([len(p.lines) for p in pages])
     page_of_line = np.repeat(np.arange(len(pages)), sizes)
@@ -45,7 +53,7 @@ def cross_validate(
         train_pages = fold != f
         rows = train_pages[page_of_line]
         chosen = [p for p, keep in zip(pages, train_pages) if keep]
-        weight = np.where(fold[train_pages] < 0, 1.0, args.bench_weight)
+        weight = page_weight[train_pages]
         stages = fit_stages(chosen, x1[rows], _subset_words(words, rows), weight, args)
         test = [p for p, g in zip(pages, fold) if g == f]
         if probs is not None:
@@ -71,12 +79,12 @@ def main(argv: list[str] | None = None) -> None:
                     help="write the out-of-fold probabilities (JSON lines: id, lines, labels, p) for error "
                          "analysis; the rules can then be re-tried on them without training")
     args = ap.parse_args(argv)
-    web = list(read_webcorpus(args.shared / "data" / "webcorpus", limit=args.limit))
+    web, web_weight = training_pages(args)
     bench = read_bench(args.shared / "data" / "extraction-bench" / "dev.jsonl.gz")
     tune = [p for p in bench if bench_split(p.id) == "tune"]
     print(f"{len(web)} webcorpus pages, {len(tune)} tune pages in {args.folds} folds", flush=True)
     probs: dict[str, list[float]] = {}
-    for t, c in cross_validate(web, tune, args, probs if args.save else None).items():
+    for t, c in cross_validate(web, tune, args, probs if args.save else None, web_weight).items():
         print(f"threshold {t:.2f}: cross-validated F1 lines {c['line_f1']:.4f} chars {c['char_f1']:.4f}")
     if args.save:
         with open(args.save, "w", encoding="utf-8") as fh:

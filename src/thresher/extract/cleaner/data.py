@@ -31,6 +31,8 @@ class Page:
     id: str
     lines: list[str]
     labels: list[int]
+    #: per-line training weight (None: all 1); 0 for a line whose label is unknown
+    weights: list[float] | None = None
 
 
 def _stable_hash(key: str) -> int:
@@ -67,6 +69,52 @@ def read_webcorpus(folder: Path, limit: int | None = None) -> Iterator[Page]:
                 if not lines:
                     continue
                 yield Page(rec["id"], lines, derive_line_labels(lines, main))
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+
+#: a page is pseudo-labelled only when the HTML model's score reaches at least this share of its lines
+_PSEUDO_MIN_MATCHED = 0.5
+#: pages with more HTML than this are left out (rendering cost)
+_PSEUDO_MAX_HTML = 3_000_000
+
+
+def read_webcorpus_pseudo(folder: Path, limit: int | None = None) -> Iterator[Page]:
+    """The webcorpus pages *without* a ground truth, labelled by the HTML line model (pseudo-labels).
+
+    The HTML model (:mod:`thresher.extract.html_model`, fitted on the bench's tune pages only) sees where
+    each line sits in the page, which the text cleaner cannot; its score of each WET-like line
+    (:func:`thresher.extract.joint.scores_for_lines`) gives the label (content when it reaches the
+    model's own cut). Lines whose words are not found in the rendered HTML get weight 0; pages where
+    fewer than half the lines are found are left out. These pages (news in German, Spanish, French,
+    Chinese, Japanese... from the trafilatura, htmldate, fundus, postlight, goose3 and gne test sets)
+    widen what the text model has seen beyond the mostly English labelled pages."""
+    import numpy as np
+
+    from thresher.extract.html_model import load_model
+    from thresher.extract.html_render import render
+    from thresher.extract.joint import html_scores, scores_for_lines
+
+    model = load_model()
+    count = 0
+    for shard in sorted(folder.glob("pages-*.jsonl.gz")):
+        with gzip.open(shard, "rt", encoding="utf-8") as fh:
+            for raw in fh:
+                rec = json.loads(raw)
+                html = rec.get("html")
+                if rec.get("main_text") or not rec.get("text") or not html or len(html) > _PSEUDO_MAX_HTML:
+                    continue
+                lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
+                page = render(html)
+                if not lines or page.too_deep or not page.texts:
+                    continue
+                scores = scores_for_lines(page.texts, html_scores(page, model), lines)
+                known = ~np.isnan(scores)
+                if known.mean() < _PSEUDO_MIN_MATCHED:
+                    continue
+                labels = (np.nan_to_num(scores, nan=0.0) >= 0.5).astype(int).tolist()
+                yield Page("pseudo:" + rec["id"], lines, labels, known.astype(float).tolist())
                 count += 1
                 if limit is not None and count >= limit:
                     return

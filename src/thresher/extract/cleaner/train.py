@@ -30,7 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.extract.cleaner.data import Page, _stable_hash, bench_split, read_bench, read_webcorpus
+from thresher.extract.cleaner.data import (
+    Page,
+    _stable_hash,
+    bench_split,
+    read_bench,
+    read_webcorpus,
+    read_webcorpus_pseudo,
+)
 from thresher.extract.cleaner.evaluation import evaluate_pages
 from thresher.extract.cleaner.features import (
     FEATURE_VERSION,
@@ -45,6 +52,8 @@ from thresher.extract.lines import LineCleaner
 REPO = Path(__file__).resolve().parents[4]
 DEFAULT_SHARED = REPO.parent / "shared"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "assets" / "cleaner" / "model.npz"
+#: page weight of the pseudo-labelled webcorpus pages (``--pseudo-weight``; 0 = not used)
+PSEUDO_WEIGHT = 0.0
 
 
 Words = tuple[np.ndarray, np.ndarray]
@@ -89,6 +98,8 @@ def fit_stages(
     y = np.concatenate([np.asarray(p.labels, np.float64) for p in pages])
     groups = np.repeat(np.arange(len(pages)), [len(p.lines) for p in pages])
     w = _weights(groups, page_weight)
+    if any(p.weights is not None for p in pages):
+        w = w * np.concatenate([np.ones(len(p.lines)) if p.weights is None else np.asarray(p.weights) for p in pages])
     params = dict(depth=args.depth, learning_rate=args.lr, row_subsample=args.row_subsample, seed=args.seed)
     fold = np.array([_stable_hash(p.id) % 2 for p in pages])[groups]
     if not args.stack:
@@ -133,8 +144,20 @@ def add_model_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--bench-weight", type=float, default=5.0, help="page weight of bench tune pages (0: off)")
     ap.add_argument("--stack", action=argparse.BooleanOptionalAction, default=True,
                     help="out-of-fold stacking of the two stages (see fit_stages)")
+    ap.add_argument("--pseudo-weight", type=float, default=PSEUDO_WEIGHT,
+                    help="page weight of the webcorpus pages without ground truth, labelled by the HTML line "
+                         "model (data.read_webcorpus_pseudo; 0: not used)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N webcorpus pages")
     ap.add_argument("--seed", type=int, default=0)
+
+
+def training_pages(args: argparse.Namespace) -> tuple[list[Page], np.ndarray]:
+    """The webcorpus training pages and their page weights: those with a ground truth (weight 1), then,
+    with ``args.pseudo_weight > 0``, those labelled by the HTML line model (that weight)."""
+    folder = args.shared / "data" / "webcorpus"
+    web = list(read_webcorpus(folder, limit=args.limit))
+    pseudo = list(read_webcorpus_pseudo(folder, limit=args.limit)) if args.pseudo_weight > 0 else []
+    return web + pseudo, np.array([1.0] * len(web) + [args.pseudo_weight] * len(pseudo))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,11 +172,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     t0 = time.time()
-    web = list(read_webcorpus(args.shared / "data" / "webcorpus", limit=args.limit))
+    web, web_weight = training_pages(args)
     bench = list(read_bench(args.shared / "data" / "extraction-bench" / "dev.jsonl.gz"))
     tune = [p for p in bench if bench_split(p.id) == "tune"]
     pages = web + (tune if args.bench_weight > 0 else [])
-    page_weight = np.array([1.0] * len(web) + [args.bench_weight] * (len(pages) - len(web)))
+    page_weight = np.concatenate([web_weight, np.full(len(pages) - len(web), args.bench_weight)])
     print(f"{len(web)} webcorpus pages, {sum(len(p.lines) for p in web)} lines "
           f"({sum(sum(p.labels) for p in web)} content); {len(tune)} bench tune pages "
           f"({time.time() - t0:.0f}s)", flush=True)
