@@ -179,3 +179,33 @@ def test_weight_table_from_out_of_fold_probabilities(extraction_bench_path: Path
     bad.write_text(json.dumps({"id": "nope", "lines": ["a"], "labels": [1], "p": [0.9]}) + "\n")
     with pytest.raises(ValueError, match="cleaner.crossval --save"):
         weight_table(bad, extraction_bench_path)
+
+
+def test_boilerplate_recipe_uses_a_records_html_field(tmp_path: Path) -> None:
+    import thresher
+
+    wet = "\n".join(render(WITH_COMMENTS).texts)
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "with-html", "text": wet, "html": WITH_COMMENTS, "url": "https://example.org/a"}) + "\n"
+        + json.dumps({"id": "text-only", "text": wet}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    thresher.run([src], out, recipe="boilerplate", output_format="jsonl", workers=1)
+    import zstandard
+
+    records = {}
+    for path in sorted(out.rglob("*.jsonl*")):
+        if "rejected" in path.parts or "rejected" in path.name:
+            continue
+        raw = path.read_bytes()
+        if path.suffix == ".zst":
+            raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb")).read()
+        records.update({r["id"]: r for r in map(json.loads, raw.decode("utf-8").splitlines()) if r})
+    joint, alone = records["with-html"], records["text-only"]
+    assert COMMENT_START not in joint["text"] and COMMENT_START in alone["text"]
+    assert STORY_START in joint["text"] and STORY_START in alone["text"]
+    assert "html" not in joint["metadata"] and joint["metadata"]["url"] == "https://example.org/a"
+    assert any("html " in r["rule"] for r in joint["metadata"]["removed_lines"])
+    assert not any("html" in r["rule"] for r in alone["metadata"]["removed_lines"])
