@@ -209,3 +209,16 @@ def test_boilerplate_recipe_uses_a_records_html_field(tmp_path: Path) -> None:
     assert "html" not in joint["metadata"] and joint["metadata"]["url"] == "https://example.org/a"
     assert any("html " in r["rule"] for r in joint["metadata"]["removed_lines"])
     assert not any("html" in r["rule"] for r in alone["metadata"]["removed_lines"])
+
+
+def test_far_lines_are_found_only_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.extract import joint
+
+    monkeypatch.setattr(joint, "SEARCH_WINDOW", 50)
+    filler = [f"Filler line number {n} of the rendered page." for n in range(40)]
+    rendered = ["Closing remarks of the article here.", *filler, "Share"]
+    scores = np.array([0.9] + [0.4] * 40 + [0.1])
+    got = scores_for_lines(rendered, scores, ["Share", "Closing remarks of the article here.", "remarks of the"])
+    assert got[0] == pytest.approx(0.1)  # whole line, far away: found by the lookup
+    assert got[1] == pytest.approx(0.9)  # whole line, behind the cursor: found by the lookup
+    assert np.isnan(got[2])  # part of a line outside the window: not searched

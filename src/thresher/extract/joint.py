@@ -58,31 +58,42 @@ def combine(text_probs: np.ndarray, html_probs: np.ndarray, html_weight: float =
     return (1.0 - html_weight) * text_probs + html_weight * html_probs
 
 
+#: characters of the rendered text searched after the previous match for a line's words; past it only
+#: whole rendered lines are looked up (by a dict), so a page of unmatched lines costs linear time
+SEARCH_WINDOW = 20_000
+
+
 def scores_for_lines(rendered_texts: list[str], rendered_scores: np.ndarray, lines: list[str]) -> np.ndarray:
     """Carry the scores of rendered lines over to other lines of the same page (a WET text's).
 
-    Each line's token sequence is looked up as a contiguous run in the rendered lines' tokens, first
-    after the previous line's match (the texts run in the same order), then anywhere; its score is the
-    mean score of the rendered lines the run covers. A line without tokens or not found gets NaN.
+    Each line's token sequence is looked up as a contiguous run in the rendered lines' tokens within
+    :data:`SEARCH_WINDOW` characters after the previous line's match (the texts run in the same order),
+    else as a whole rendered line anywhere on the page; its score is the mean score of the rendered lines
+    the run covers. A line without tokens or not found gets NaN.
     """
     tokens: list[str] = []
     owner: list[int] = []
+    whole: dict[str, int] = {}  # a rendered line's tokens -> the first line with them
     for i, found in enumerate(_line_tokens(rendered_texts)):
         tokens += found
         owner += [i] * len(found)
+        if found:
+            whole.setdefault(_SEP.join(found), i)
     haystack = _SEP + _SEP.join(tokens) + _SEP
     starts = np.cumsum([1] + [len(t) + 1 for t in tokens])[:-1].tolist()  # offset of each token
+    line_start = {o: starts[k] - 1 for k, o in reversed(list(enumerate(owner)))}  # offset of each line
     out = np.full(len(lines), np.nan)
     cursor = 0
     for j, found in enumerate(_line_tokens(lines)):
         if not found:
             continue
-        needle = _SEP + _SEP.join(found) + _SEP
-        at = haystack.find(needle, cursor)
+        key = _SEP.join(found)
+        needle = _SEP + key + _SEP
+        at = haystack.find(needle, cursor, cursor + SEARCH_WINDOW + len(needle))
         if at < 0:
-            at = haystack.find(needle)
-            if at < 0:
+            if key not in whole:
                 continue
+            at = line_start[whole[key]]
         first = bisect.bisect_left(starts, at + 1)
         covered = sorted(set(owner[first : first + len(found)]))
         out[j] = float(rendered_scores[covered].mean())
