@@ -11,7 +11,10 @@ main prose cluster), with a small boosted-tree model shipped in
 - ``advertisement``: a line that is only an advertisement label;
 - ``dated_title``: a short line ending in `` - <date>`` (a list of posts with their dates);
 - ``model:<p>``: the model's content probability ``p`` was below the threshold (never for a
-  document of one line: with no context, only the other rules judge it);
+  document of one line: with no context, only the other rules judge it); with the page's HTML
+  (``html_field``), ``model:<p> (text <t>, html <h>)``: ``p`` is the joint probability of the text
+  model's ``t`` and the HTML line model's ``h`` (:mod:`thresher.extract.joint`), and the rules below
+  decide on ``p``;
 - ``comments``: the reader comments under the content (from the first of at least two comment
   headers such as "Jane on May 3, 2019 at 4:47 pm said:" below the first prose line);
 - ``related_list``: a list of other stories under a heading such as "More from UK" or "You may
