@@ -52,7 +52,11 @@ def test_combine_is_a_weighted_mean_that_falls_back_to_the_text() -> None:
 def test_html_path_drops_an_advert_inside_the_article_only_with_the_text_rules() -> None:
     page = ARTICLE.replace("<p>Local businesses", "<p>Advertisement</p><p>Local businesses")
     joint = Document("a", page, {"format": "html"})
-    ExtractHtml().process([joint])
+    step = ExtractHtml()
+    step.process([joint])
+    counters = step.take_counters()
+    assert counters["removed_advertisement"] == 1 and counters["removed_model"] >= 5
+    assert counters["lines_removed"] == len(joint.metadata["removed_lines"]) < counters["lines_in"]
     alone = Document("b", page, {"format": "html"})
     ExtractHtml(html_weight=1.0).process([alone])
     # the advert sits inside <article>: the HTML model alone keeps it, the joint decision applies the rule

@@ -47,6 +47,7 @@ import re
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -355,6 +356,11 @@ class ExtractHtml(Step):
             if title and (not lines or lines[0] != title):
                 lines = [title, *lines]
         doc.record_removed_lines(self.name, rendered, removed)
+        if rendered:
+            self.count("lines_in", len(rendered))
+            self.count("lines_removed", len(removed))
+            for rule, n in Counter(reason.partition(":")[0] for reason in removed.values()).items():
+                self.count(f"removed_{rule}", n)
         doc.text = "\n".join(lines)
         doc.metadata["format"] = "text"
         doc.metadata["extractor"] = self.backend
