@@ -58,20 +58,25 @@ def read_webcorpus(folder: Path, limit: int | None = None) -> Iterator[Page]:
     Half of the pages (by a hash of the id) keep their list bullets, so the model sees both WET
     styles."""
     count = 0
+    for rec in _records(folder):
+        main = rec.get("main_text")
+        if not main or not rec.get("text"):
+            continue
+        lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
+        if not lines:
+            continue
+        yield Page(rec["id"], lines, derive_line_labels(lines, main))
+        count += 1
+        if limit is not None and count >= limit:
+            return
+
+
+def _records(folder: Path) -> Iterator[dict]:
+    """The records of the webcorpus shards in ``folder``, in shard order."""
     for shard in sorted(folder.glob("pages-*.jsonl.gz")):
         with gzip.open(shard, "rt", encoding="utf-8") as fh:
             for raw in fh:
-                rec = json.loads(raw)
-                main = rec.get("main_text")
-                if not main or not rec.get("text"):
-                    continue
-                lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
-                if not lines:
-                    continue
-                yield Page(rec["id"], lines, derive_line_labels(lines, main))
-                count += 1
-                if limit is not None and count >= limit:
-                    return
+                yield json.loads(raw)
 
 
 #: a page is pseudo-labelled only when the HTML model's score reaches at least this share of its lines
@@ -98,26 +103,23 @@ def read_webcorpus_pseudo(folder: Path, limit: int | None = None) -> Iterator[Pa
 
     model = load_model()
     count = 0
-    for shard in sorted(folder.glob("pages-*.jsonl.gz")):
-        with gzip.open(shard, "rt", encoding="utf-8") as fh:
-            for raw in fh:
-                rec = json.loads(raw)
-                html = rec.get("html")
-                if rec.get("main_text") or not rec.get("text") or not html or len(html) > _PSEUDO_MAX_HTML:
-                    continue
-                lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
-                page = render(html)
-                if not lines or page.too_deep or not page.texts:
-                    continue
-                scores = scores_for_lines(page.texts, html_scores(page, model), lines)
-                known = ~np.isnan(scores)
-                if known.mean() < _PSEUDO_MIN_MATCHED:
-                    continue
-                labels = (np.nan_to_num(scores, nan=0.0) >= 0.5).astype(int).tolist()
-                yield Page("pseudo:" + rec["id"], lines, labels, known.astype(float).tolist())
-                count += 1
-                if limit is not None and count >= limit:
-                    return
+    for rec in _records(folder):
+        html = rec.get("html")
+        if rec.get("main_text") or not rec.get("text") or not html or len(html) > _PSEUDO_MAX_HTML:
+            continue
+        lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
+        page = render(html)
+        if not lines or page.too_deep or not page.texts:
+            continue
+        scores = scores_for_lines(page.texts, html_scores(page, model), lines)
+        known = ~np.isnan(scores)
+        if known.mean() < _PSEUDO_MIN_MATCHED:
+            continue
+        labels = (np.nan_to_num(scores, nan=0.0) >= 0.5).astype(int).tolist()
+        yield Page("pseudo:" + rec["id"], lines, labels, known.astype(float).tolist())
+        count += 1
+        if limit is not None and count >= limit:
+            return
 
 
 def read_bench(path: Path) -> Iterator[Page]:
