@@ -47,13 +47,13 @@ import re
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
 from thresher.document import Document
-from thresher.extract.joint import HTML_WEIGHT
+from thresher.extract.joint import HTML_WEIGHT, check_weight
+from thresher.extract.lines import LineCleaner, count_removals
 from thresher.steps.base import Batch, Step, register
 
 Backend = Literal["thresher", "resiliparse", "trafilatura"]
@@ -172,22 +172,18 @@ _WS_RE = re.compile(r"\s+")
 
 
 def extract_main_lines(
-    html: str, model_file: str | None = None, cleaner: Any = None
+    html: str, cleaner: Any, model_file: str | None = None
 ) -> tuple[str | None, list[str], list[str], dict[int, str]]:
     """The ``thresher`` backend: the page title (or None), the main-content lines of ``html``, all its
     rendered lines and the reason each removed one went (by index in the rendered lines).
 
     Rendering: :func:`thresher.extract.html_render.render`; line model and weights:
     :mod:`thresher.extract.html_model` (``model_file`` overrides the shipped weights); joint decision
-    with the text cleaner ``cleaner`` (a :class:`thresher.extract.lines.LineCleaner`, default: the
-    shipped one without headline rule): :mod:`thresher.extract.joint`.
+    with the text cleaner ``cleaner`` (a :class:`thresher.extract.lines.LineCleaner`):
+    :mod:`thresher.extract.joint`.
     """
     from thresher.extract.joint import extract_joint
 
-    if cleaner is None:
-        from thresher.extract.lines import LineCleaner
-
-        cleaner = LineCleaner(keep_title=False)
     return extract_joint(html, cleaner, model_file)
 
 
@@ -269,8 +265,7 @@ class ExtractHtml(Step):
         html_weight: float = HTML_WEIGHT,
     ) -> None:
         super().__init__()
-        if not 0.0 <= html_weight <= 1.0:
-            raise ValueError(f"extract_html: html_weight must be between 0 and 1, got {html_weight}")
+        self.html_weight = check_weight(html_weight, self.name)
         if backend not in ("thresher", "resiliparse", "trafilatura"):
             raise ValueError(
                 f"extract_html: unknown backend {backend!r}; use 'thresher', 'resiliparse' or 'trafilatura'"
@@ -282,7 +277,6 @@ class ExtractHtml(Step):
         self.max_depth = max_depth
         self.min_chars = min_chars
         self.favor_precision = favor_precision
-        self.html_weight = float(html_weight)
         self._cleaner: Any = None
 
     def __getstate__(self) -> dict:
@@ -298,8 +292,6 @@ class ExtractHtml(Step):
         """Title, kept lines, and for the ``thresher`` backend the rendered lines with removal reasons."""
         if self.backend == "thresher":
             if self._cleaner is None:
-                from thresher.extract.lines import LineCleaner
-
                 self._cleaner = LineCleaner(keep_title=False, html_weight=self.html_weight)
             return extract_main_lines(html, cleaner=self._cleaner)
         if self.backend == "resiliparse":
@@ -359,8 +351,7 @@ class ExtractHtml(Step):
         if rendered:
             self.count("lines_in", len(rendered))
             self.count("lines_removed", len(removed))
-            for rule, n in Counter(reason.partition(":")[0] for reason in removed.values()).items():
-                self.count(f"removed_{rule}", n)
+            count_removals(self, removed)
         doc.text = "\n".join(lines)
         doc.metadata["format"] = "text"
         doc.metadata["extractor"] = self.backend

@@ -42,13 +42,36 @@ HTML_WEIGHT = 0.5
 _SEP = "\x00"
 
 
+def check_weight(html_weight: float, step: str) -> float:
+    """``html_weight`` as a float, or a ValueError naming ``step`` when it is outside [0, 1]."""
+    if not 0.0 <= html_weight <= 1.0:
+        raise ValueError(f"{step}: html_weight must be between 0 and 1, got {html_weight}")
+    return float(html_weight)
+
+
+def shift_to_cut(probs: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """HTML model probabilities shifted so that the model's own threshold ``cut`` falls at 0.5."""
+    return np.clip(probs - cut + 0.5, 0.0, 1.0)
+
+
 def html_scores(page: Rendered, model: dict[str, Any]) -> np.ndarray:
     """The HTML model's content probability of each rendered line, shifted so that its own threshold
-    (one for lines of at most 3 words, one for the others) falls at 0.5: ``clip(p - cut + 0.5, 0, 1)``."""
+    (one for lines of at most 3 words, one for the others) falls at 0.5 (:func:`shift_to_cut`)."""
     from thresher.extract.html_model import score_page
 
-    probs, cut = score_page(page, model)
-    return np.clip(probs - cut + 0.5, 0.0, 1.0)
+    return shift_to_cut(*score_page(page, model))
+
+
+def html_scores_for_lines(html: str, lines: list[str]) -> np.ndarray:
+    """The shipped HTML model's score of each of ``lines`` (another text of the page ``html``; NaN where
+    its words are not found). Raises ValueError when the page is nested too deep or has no text."""
+    from thresher.extract.html_model import load_model
+    from thresher.extract.html_render import render
+
+    page = render(html)
+    if page.too_deep or not page.texts:
+        raise ValueError("nested too deep" if page.too_deep else "no text in the HTML")
+    return scores_for_lines(page.texts, html_scores(page, load_model()), lines)
 
 
 def combine(text_probs: np.ndarray, html_probs: np.ndarray, html_weight: float = HTML_WEIGHT) -> np.ndarray:
@@ -73,15 +96,17 @@ def scores_for_lines(rendered_texts: list[str], rendered_scores: np.ndarray, lin
     """
     tokens: list[str] = []
     owner: list[int] = []
-    whole: dict[str, int] = {}  # a rendered line's tokens -> the first line with them
+    whole: dict[str, int] = {}  # a rendered line's tokens -> haystack offset of the first line with them
+    offset = 0
     for i, found in enumerate(_line_tokens(rendered_texts)):
+        if found:
+            key = _SEP.join(found)
+            whole.setdefault(key, offset)
+            offset += len(key) + 1
         tokens += found
         owner += [i] * len(found)
-        if found:
-            whole.setdefault(_SEP.join(found), i)
     haystack = _SEP + _SEP.join(tokens) + _SEP
     starts = np.cumsum([1] + [len(t) + 1 for t in tokens])[:-1].tolist()  # offset of each token
-    line_start = {o: starts[k] - 1 for k, o in reversed(list(enumerate(owner)))}  # offset of each line
     out = np.full(len(lines), np.nan)
     cursor = 0
     for j, found in enumerate(_line_tokens(lines)):
@@ -93,7 +118,7 @@ def scores_for_lines(rendered_texts: list[str], rendered_scores: np.ndarray, lin
         if at < 0:
             if key not in whole:
                 continue
-            at = line_start[whole[key]]
+            at = whole[key]
         first = bisect.bisect_left(starts, at + 1)
         covered = sorted(set(owner[first : first + len(found)]))
         out[j] = float(rendered_scores[covered].mean())

@@ -29,6 +29,7 @@ def oof_html_scores(bench: Path, folds: int) -> dict[str, tuple[list[str], np.nd
     """Per tune page: its rendered lines and their out-of-fold HTML scores (0.5 = the model's cut)."""
     from thresher.extract import html_train as HT
     from thresher.extract.html_model import load_model
+    from thresher.extract.joint import shift_to_cut
 
     model = load_model()
     pages = HT.bench_pages(bench, "tune")
@@ -38,13 +39,13 @@ def oof_html_scores(bench: Path, folds: int) -> dict[str, tuple[list[str], np.nd
         for i, p in enumerate(pages):
             if i % folds == f:
                 cut = np.where(p.x[:, HT._SHORT] > 0, model["threshold_short"], model["threshold"])
-                out[p.page_id] = (p.texts, np.clip(HT.predict(p, w1, w2) - cut + 0.5, 0.0, 1.0))
+                out[p.page_id] = (p.texts, shift_to_cut(HT.predict(p, w1, w2), cut))
     return out
 
 
 def weight_table(text_oof: Path, bench: Path, folds: int = 4) -> dict[float, dict[str, float]]:
     """Cross-validated F1 (``f1_lines``, ``f1_chars``) of the joint decision at each of :data:`WEIGHTS`."""
-    from thresher.extract.cleaner.labels import f1_from_counts
+    from thresher.extract.evaluate import Counts, score_page
     from thresher.extract.joint import scores_for_lines
     from thresher.extract.lines import LineCleaner
 
@@ -54,20 +55,16 @@ def weight_table(text_oof: Path, bench: Path, folds: int = 4) -> dict[float, dic
     if missing:
         raise ValueError(f"{len(missing)} pages of {text_oof} are not tune pages of {bench} with HTML "
                          f"(first: {missing[0]}); pass the file written by `cleaner.crossval --save`")
+    mapped = [scores_for_lines(*html[r["id"]], r["lines"]) for r in records]  # the same for every weight
     cleaner = LineCleaner(threshold=0.5, stages=[None, None], keep_title=False)  # type: ignore[list-item]
     table: dict[float, dict[str, float]] = {}
     for weight in WEIGHTS:
         cleaner.html_weight = weight
-        c = dict.fromkeys(("tp", "fp", "fn", "ctp", "cfp", "cfn"), 0)
-        for r in records:
-            texts, scores = html[r["id"]]
-            keep, _, _ = cleaner.decide(r["lines"], np.asarray(r["p"]), scores_for_lines(texts, scores, r["lines"]))
-            for line, label, k in zip(r["lines"], r["labels"], keep):
-                key = "tp" if k and label else "fp" if k else "fn" if label else None
-                if key:
-                    c[key] += 1
-                    c["c" + key] += len(line)
-        table[weight] = {"f1_lines": f1_from_counts(c), "f1_chars": f1_from_counts(c, "c")}
+        total = Counts()
+        for r, scores in zip(records, mapped):
+            keep, _, _ = cleaner.decide(r["lines"], np.asarray(r["p"]), scores)
+            total = total + score_page(r["lines"], r["labels"], keep.tolist())
+        table[weight] = total.metrics()
     return table
 
 

@@ -59,7 +59,7 @@ from thresher.extract.cleaner.features import (
     stage2_features,
 )
 from thresher.extract.cleaner.model import TreeEnsemble
-from thresher.extract.joint import HTML_WEIGHT, combine
+from thresher.extract.joint import HTML_WEIGHT, check_weight, combine, html_scores_for_lines
 from thresher.steps.base import Batch, Step, register
 
 _B = BASE_INDEX
@@ -209,8 +209,7 @@ class LineCleaner:
         drop_copies: bool = True,
         html_weight: float = HTML_WEIGHT,
     ) -> None:
-        if not 0.0 <= html_weight <= 1.0:
-            raise ValueError(f"html_weight must be between 0 and 1, got {html_weight}")
+        self.html_weight = check_weight(html_weight, "LineCleaner")
         if stages is None:
             stages, tuned = load_model(model_path or str(_model_path()))
             threshold = tuned if threshold is None else threshold
@@ -223,7 +222,6 @@ class LineCleaner:
         self.keep_tables = keep_tables
         self.keep_lists = keep_lists
         self.drop_copies = drop_copies
-        self.html_weight = float(html_weight)
 
     def classify_many(
         self, docs_lines: list[list[str]], html_probs: list[np.ndarray | None] | None = None
@@ -538,6 +536,12 @@ def _item_shape(line: str) -> tuple[str, ...]:
     return (kind, *(sep for sep in _LIST_SEPARATORS if sep in line))
 
 
+def count_removals(step: Step, rules: dict[int, str]) -> None:
+    """Count ``step``'s removed lines per rule (``removed_<rule>``, the part of a reason before ``:``)."""
+    for rule, n in Counter(reason.partition(":")[0] for reason in rules.values()).items():
+        step.count(f"removed_{rule}", n)
+
+
 def split_lines(text: str) -> tuple[list[str], list[int], list[bool]]:
     """The document's lines: stripped non-empty lines, their index among all lines, and for each one
     whether a blank line precedes it."""
@@ -586,8 +590,7 @@ class CleanLines(Step):
         removed from the metadata after use; pages over ``max_html_chars`` characters, nested too
         deep or unparsable are cleaned from the text alone (counted as ``html_unusable``)."""
         super().__init__()
-        if not 0.0 <= html_weight <= 1.0:
-            raise ValueError(f"clean_lines: html_weight must be between 0 and 1, got {html_weight}")
+        self.html_weight = check_weight(html_weight, self.name)
         self.threshold = threshold
         self.keep_title = keep_title
         self.model_path = model_path
@@ -598,7 +601,6 @@ class CleanLines(Step):
         self.keep_lists = keep_lists
         self.drop_copies = drop_copies
         self.html_field = html_field
-        self.html_weight = float(html_weight)
         self.max_html_chars = max_html_chars
         self._cleaner: LineCleaner | None = None
 
@@ -630,23 +632,16 @@ class CleanLines(Step):
         html = doc.metadata.pop(self.html_field, None) if self.html_field else None
         if not isinstance(html, str) or not html.strip() or not lines:
             return None
-        from thresher.extract.html_model import load_model
-        from thresher.extract.html_render import render
-        from thresher.extract.joint import html_scores, scores_for_lines
-
         try:
             if len(html) > self.max_html_chars:
                 raise ValueError(f"{len(html)} characters of HTML, over max_html_chars={self.max_html_chars}")
-            page = render(html)
-            if page.too_deep or not page.texts:
-                raise ValueError("nested too deep" if page.too_deep else "no text in the HTML")
-            scores = scores_for_lines(page.texts, html_scores(page, load_model()), lines)
-            self.count("html_scored")
-            return scores
+            scores = html_scores_for_lines(html, lines)
         except Exception as exc:  # hostile HTML: clean from the text alone, say why
             self.count("html_unusable")
             doc.metadata["html_unusable"] = f"{type(exc).__name__}: {exc}"[:200]
             return None
+        self.count("html_scored")
+        return scores
 
     def process(self, batch: Batch) -> Batch:
         todo = [doc for doc in batch if not doc.metadata.get("lines_cleaned")]
@@ -676,8 +671,7 @@ class CleanLines(Step):
                 kept_parts.append(lines[k])
             n_kept = int(keep.sum())
             self.count("lines_removed", len(lines) - n_kept)
-            for rule, k in Counter(rule.partition(":")[0] for rule in rules.values()).items():
-                self.count(f"removed_{rule}", k)
+            count_removals(self, rules)
             if rules:
                 all_lines = doc.text.split("\n")
                 doc.record_removed_lines(self.name, all_lines, {index[i]: r for i, r in rules.items()})

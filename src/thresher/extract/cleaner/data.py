@@ -97,21 +97,20 @@ def read_webcorpus_pseudo(folder: Path, limit: int | None = None) -> Iterator[Pa
     widen what the text model has seen beyond the mostly English labelled pages."""
     import numpy as np
 
-    from thresher.extract.html_model import load_model
-    from thresher.extract.html_render import render
-    from thresher.extract.joint import html_scores, scores_for_lines
+    from thresher.extract.joint import html_scores_for_lines
 
-    model = load_model()
     count = 0
     for rec in _records(folder):
         html = rec.get("html")
         if rec.get("main_text") or not rec.get("text") or not html or len(html) > _PSEUDO_MAX_HTML:
             continue
         lines = wet_lines(rec["text"], keep_bullets=_stable_hash(rec["id"]) % 2 == 0)
-        page = render(html)
-        if not lines or page.too_deep or not page.texts:
+        if not lines:
             continue
-        scores = scores_for_lines(page.texts, html_scores(page, model), lines)
+        try:
+            scores = html_scores_for_lines(html, lines)
+        except ValueError:  # nested too deep, or no text in the HTML
+            continue
         known = ~np.isnan(scores)
         if known.mean() < _PSEUDO_MIN_MATCHED:
             continue
