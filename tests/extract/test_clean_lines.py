@@ -255,6 +255,19 @@ def test_gbdt_learns_a_nonlinear_rule_and_round_trips() -> None:
     assert np.array_equal(clone.decision(x), model.decision(x))
 
 
+def test_a_threshold_between_float32_values_decides_as_lightgbm_does() -> None:
+    # LightGBM compares in float64: a float32 feature just above a threshold that rounds up to it
+    # goes right. Rounding the threshold to nearest float32 would send it left.
+    v = np.float32(0.36713117)
+    thr = float(v) - 1e-8
+    assert np.float32(thr) == v
+    node = {"split_feature": 0, "threshold": thr, "decision_type": "<=",
+            "left_child": {"leaf_value": -1.0}, "right_child": {"leaf_value": 1.0}}
+    ensemble = from_lightgbm({"tree_info": [{"tree_structure": node}]}, depth=1)
+    x = np.array([[v], [np.nextafter(v, np.float32(0))]], np.float32)
+    assert ensemble.decision(x).tolist() == [1.0, -1.0]
+
+
 def test_converted_lightgbm_trees_predict_what_lightgbm_predicts() -> None:
     lightgbm = pytest.importorskip("lightgbm", reason="LightGBM is the train extra: pip install 'thresher[train]'")
     rng = np.random.default_rng(1)

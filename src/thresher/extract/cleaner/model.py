@@ -155,7 +155,9 @@ def from_lightgbm(dump: dict, depth: int) -> TreeEnsemble:
             raise ValueError(f"tree {t} has a {node['decision_type']!r} split; only '<=' converts")
         thr = float(node["threshold"])
         thr32 = np.float32(thr)
-        if thr32 > thr:  # the largest float32 not above the threshold: same decision for float32 inputs
+        # the largest float32 not above the threshold gives LightGBM's decision (made in float64) for
+        # every float32 input; compared as float64 here (numpy compares a float32 with a float in float32)
+        if float(thr32) > thr:
             thr32 = np.nextafter(thr32, np.float32(-np.inf))
         feature[t, k] = node["split_feature"]
         threshold[t, k] = thr32
