@@ -12,7 +12,7 @@ import pytest
 from thresher.document import Document
 from thresher.extract.cleaner.features import BASE_NAMES, N_FEATURES, base_features, line_features
 from thresher.extract.cleaner.labels import derive_line_labels, score_lines, token_string
-from thresher.extract.cleaner.model import TreeEnsemble, from_lightgbm, train_gbdt
+from thresher.extract.cleaner.model import TreeEnsemble, train_gbdt
 from thresher.extract.lines import CleanLines, LineCleaner
 from thresher.steps.base import get_step_class
 
@@ -244,7 +244,6 @@ def test_score_lines_uses_the_harness_rule() -> None:
 
 
 def test_gbdt_learns_a_nonlinear_rule_and_round_trips() -> None:
-    pytest.importorskip("lightgbm", reason="LightGBM is the train extra: pip install 'thresher[train]'")
     rng = np.random.default_rng(0)
     x = rng.random((4000, 3))
     y = ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).astype(float)
@@ -253,35 +252,6 @@ def test_gbdt_learns_a_nonlinear_rule_and_round_trips() -> None:
     assert acc > 0.95
     clone = TreeEnsemble.from_arrays(model.to_arrays("s0_"), "s0_")
     assert np.array_equal(clone.decision(x), model.decision(x))
-
-
-def test_a_threshold_between_float32_values_decides_as_lightgbm_does() -> None:
-    # LightGBM compares in float64: a float32 feature just above a threshold that rounds up to it
-    # goes right. Rounding the threshold to nearest float32 would send it left.
-    v = np.float32(0.36713117)
-    thr = float(v) - 1e-8
-    assert np.float32(thr) == v
-    node = {"split_feature": 0, "threshold": thr, "decision_type": "<=",
-            "left_child": {"leaf_value": -1.0}, "right_child": {"leaf_value": 1.0}}
-    ensemble = from_lightgbm({"tree_info": [{"tree_structure": node}]}, depth=1)
-    x = np.array([[v], [np.nextafter(v, np.float32(0))]], np.float32)
-    assert ensemble.decision(x).tolist() == [1.0, -1.0]
-
-
-def test_converted_lightgbm_trees_predict_what_lightgbm_predicts() -> None:
-    lightgbm = pytest.importorskip("lightgbm", reason="LightGBM is the train extra: pip install 'thresher[train]'")
-    rng = np.random.default_rng(1)
-    x = rng.random((3000, 4)).astype(np.float32)
-    x[:, 2] = np.round(x[:, 2] * 5)  # few distinct values: thresholds between them
-    y = ((x[:, 0] > 0.3) & (x[:, 2] >= 2)).astype(float)
-    # a large min_data_in_leaf leaves some leaves above the last level: they become no-split chains
-    params = {"objective": "binary", "max_depth": 4, "num_leaves": 16, "min_data_in_leaf": 300, "verbosity": -1}
-    booster = lightgbm.train(params, lightgbm.Dataset(x, label=y), num_boost_round=20)
-    ensemble = from_lightgbm(booster.dump_model(), depth=4)
-    assert np.isinf(ensemble.threshold).any()
-    np.testing.assert_allclose(ensemble.decision(x), booster.predict(x, raw_score=True), atol=1e-5)
-    with pytest.raises(ValueError, match="deeper than 2"):
-        from_lightgbm(booster.dump_model(), depth=2)
 
 
 def test_a_model_file_of_the_wrong_shape_is_refused_with_advice(tmp_path: Path) -> None:

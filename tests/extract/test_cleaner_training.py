@@ -7,14 +7,11 @@ import random
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from thresher.extract.cleaner.crossval import THRESHOLDS, cross_validate
 from thresher.extract.cleaner.data import Page
 from thresher.extract.cleaner.train import add_model_args, fit_stages, page_features
 from thresher.extract.lines import LineCleaner
-
-pytest.importorskip("lightgbm", reason="training needs the train extra: pip install 'thresher[train]'")
 
 SENTENCES = [
     "The council voted on Tuesday to extend the tram line to the university campus by the end of next year.",
@@ -144,24 +141,3 @@ def test_pseudo_labels_come_from_the_html_model(tmp_path: Path) -> None:
     assert label["Home"] == 0 and label["Contact us"] == 0 and label["Bridge closed for repairs"] == 0
     story = [line for line in page.lines if line.startswith(("The harbour council voted", "Councillors said"))]
     assert len(story) == 2 and all(label[line] == 1 and weight[line] == 1.0 for line in story)
-
-
-def test_bagged_models_average_their_log_odds() -> None:
-    pages = [make_page(i) for i in range(30)]
-    x1, words = page_features(pages)
-    one = [fit_stages(pages, x1, words, np.ones(len(pages)), model_args("--seed", str(s)))[0] for s in (0, 1)]
-    bagged = fit_stages(pages, x1, words, np.ones(len(pages)), model_args("--bag", "2"))[0]
-    assert len(bagged.leaf) == len(one[0].leaf) + len(one[1].leaf)
-    np.testing.assert_allclose(bagged.decision(x1), (one[0].decision(x1) + one[1].decision(x1)) / 2, atol=1e-5)
-    assert not np.allclose(one[0].decision(x1), one[1].decision(x1))  # the seeds do differ
-
-
-def test_length_weight_favours_long_lines_and_keeps_page_totals() -> None:
-    from thresher.extract.cleaner.train import _length_factor
-
-    pages = [Page("a", ["Home", SENTENCES[0]], [0, 1]), Page("b", ["News", "Sport", "Subscribe"], [0, 0, 0])]
-    groups = np.repeat([0, 1], [2, 3])
-    factor = _length_factor(pages, groups, 0.5)
-    assert factor[1] / factor[0] == pytest.approx(np.sqrt((len(SENTENCES[0]) + 1) / 5))
-    np.testing.assert_allclose(np.bincount(groups, weights=factor), [2, 3])  # each page's total is unchanged
-    np.testing.assert_allclose(_length_factor(pages, groups, 0.0), np.ones(5))

@@ -18,10 +18,9 @@ Two uses:
 
 The weight is chosen by ``python -m thresher.extract.joint_weight``: text-plus-HTML decisions on the
 extraction bench's tune pages, with out-of-fold probabilities of both models (held-out pages never
-read). Cross-validated F1 by lines / characters: HTML weight 0 (text alone) 0.932 / 0.971, 0.3
-0.952 / 0.979, **0.5 0.955 / 0.982**, 0.7 0.956 / 0.981, 0.8 0.955 / 0.979, 1 (HTML alone) 0.953 /
-0.979. The table is flat from 0.4 to 0.8 (its best point moves there with the text model's seed), so
-the two models weigh the same (:data:`HTML_WEIGHT`).
+read). Cross-validated F1 by lines / characters: HTML weight 0 (text alone) 0.934 / 0.972, 0.3
+0.950 / 0.978, **0.5 0.960 / 0.984**, 0.6 0.955 / 0.980, 0.8 0.955 / 0.980, 1 (HTML alone) 0.953 /
+0.979. So the two models weigh the same (:data:`HTML_WEIGHT`).
 """
 
 from __future__ import annotations

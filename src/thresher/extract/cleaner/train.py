@@ -46,26 +46,17 @@ from thresher.extract.cleaner.features import (
     feature_names,
     stage2_features,
 )
-from thresher.extract.cleaner.model import TreeEnsemble, average, save_model, train_gbdt
+from thresher.extract.cleaner.model import TreeEnsemble, save_model, train_gbdt
 from thresher.extract.lines import LineCleaner
 
 REPO = Path(__file__).resolve().parents[4]
 DEFAULT_SHARED = REPO.parent / "shared"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "assets" / "cleaner" / "model.npz"
 #: page weight of the pseudo-labelled webcorpus pages (``--pseudo-weight``; 0 = not used). Tried in
-#: session 5 (with the earlier numpy trainer): cross-validated F1 lines / chars 0.934 / 0.972 without,
-#: 0.935 / 0.972 at 0.2, 0.938 / 0.973 at 0.5 (19 tune pages better, 8 worse); but the model trained at
-#: 0.5 scored 0.894 / 0.941 on the held-out pages against 0.906 / 0.944, and broke a hand-made fixture,
-#: so it is off.
+#: session 5: cross-validated F1 lines / chars 0.934 / 0.972 without, 0.935 / 0.972 at 0.2, 0.938 / 0.973
+#: at 0.5 (19 tune pages better, 8 worse); but the model trained at 0.5 scored 0.894 / 0.941 on the
+#: held-out pages against 0.906 / 0.944, and broke a hand-made fixture, so it is off.
 PSEUDO_WEIGHT = 0.0
-#: models per stage (``--bag``), averaged. Tried in session 6: 4 models per stage cross-validated at
-#: 0.929 / 0.969 and 0.935 / 0.971 (two seeds), against 0.932 / 0.971, 0.919 / 0.965 and 0.936 / 0.972 for
-#: one model (seeds 0, 1, 2): no better on average, 4 times the training and 1.7 times the cleaner's time.
-BAG = 1
-#: power of a line's length in its training weight (``--length-weight``; 0 = every line alike). Tried in
-#: session 6 at 0.5 (long lines weigh more, as in F1 by characters): 0.932 / 0.973, 0.925 / 0.969,
-#: 0.929 / 0.969 over the same three seeds, against the figures above: within the seed noise.
-LENGTH_WEIGHT = 0.0
 
 
 Words = tuple[np.ndarray, np.ndarray]
@@ -112,28 +103,20 @@ def fit_stages(
     w = _weights(groups, page_weight)
     if any(p.weights is not None for p in pages):
         w = w * np.concatenate([np.ones(len(p.lines)) if p.weights is None else np.asarray(p.weights) for p in pages])
-    if args.length_weight:
-        w = w * _length_factor(pages, groups, args.length_weight)
-    params = dict(depth=args.depth, learning_rate=args.lr, row_subsample=args.row_subsample,
-                  col_subsample=args.col_subsample)
-
-    def fit(x: np.ndarray, rows: np.ndarray | slice, n_trees: int) -> TreeEnsemble:
-        # the mean of --bag models that differ only in their seed (their row and column samples)
-        return average([train_gbdt(x, y[rows], w[rows], n_trees=n_trees, seed=args.seed + s, **params)
-                        for s in range(args.bag)])
-
+    params = dict(depth=args.depth, learning_rate=args.lr, row_subsample=args.row_subsample, seed=args.seed)
     fold = np.array([_stable_hash(p.id) % 2 for p in pages])[groups]
     if not args.stack:
         a, b = fold == 0, fold == 1
-        stage1 = fit(x1[a], a, args.trees)
+        stage1 = train_gbdt(x1[a], y[a], w[a], n_trees=args.trees, **params)
         x2 = _stage2_matrix(x1[b], stage1.predict_proba(x1[b]), groups[b], _subset_words(words, b))
-        return [stage1, fit(x2, b, args.trees2)]
+        return [stage1, train_gbdt(x2, y[b], w[b], n_trees=args.trees2, **params)]
     p_oof = np.zeros(len(y))
     for f in (0, 1):
         part = fold != f
-        p_oof[~part] = fit(x1[part], part, args.trees).predict_proba(x1[~part])
-    stage1 = fit(x1, slice(None), args.trees)
-    stage2 = fit(_stage2_matrix(x1, p_oof, groups, words), slice(None), args.trees2)
+        model = train_gbdt(x1[part], y[part], w[part], n_trees=args.trees, **params)
+        p_oof[~part] = model.predict_proba(x1[~part])
+    stage1 = train_gbdt(x1, y, w, n_trees=args.trees, **params)
+    stage2 = train_gbdt(_stage2_matrix(x1, p_oof, groups, words), y, w, n_trees=args.trees2, **params)
     return [stage1, stage2]
 
 
@@ -152,14 +135,6 @@ def _weights(groups: np.ndarray, page_weight: np.ndarray) -> np.ndarray:
     return page_weight[groups] / np.sqrt(sizes[groups])
 
 
-def _length_factor(pages: list[Page], groups: np.ndarray, power: float) -> np.ndarray:
-    """Per-line factor ``(characters + 1) ** power``, divided by its page's mean so that a page's
-    total weight is unchanged: long lines count more, as they do in F1 by characters."""
-    f = np.concatenate([np.array([len(x) + 1.0 for x in p.lines]) for p in pages]) ** power
-    mean = np.bincount(groups, weights=f) / np.maximum(np.bincount(groups), 1)
-    return f / mean[groups]
-
-
 def add_model_args(ap: argparse.ArgumentParser) -> None:
     """The data and model options shared by the train and cross-validation commands."""
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared data folder")
@@ -168,7 +143,6 @@ def add_model_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--depth", type=int, default=6)
     ap.add_argument("--lr", type=float, default=0.15)
     ap.add_argument("--row-subsample", type=float, default=0.3)
-    ap.add_argument("--col-subsample", type=float, default=0.7)
     # 5 beat 3 and 8 in 3-fold cross-validation on the tune pages (crossval command)
     ap.add_argument("--bench-weight", type=float, default=5.0, help="page weight of bench tune pages (0: off)")
     ap.add_argument("--stack", action=argparse.BooleanOptionalAction, default=True,
@@ -176,10 +150,7 @@ def add_model_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--pseudo-weight", type=float, default=PSEUDO_WEIGHT,
                     help="page weight of the webcorpus pages without ground truth, labelled by the HTML line "
                          "model (data.read_webcorpus_pseudo; 0: not used)")
-    ap.add_argument("--length-weight", type=float, default=LENGTH_WEIGHT,
-                    help="weigh each line by (characters + 1) ** this, normalised per page (0: every line alike)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N webcorpus pages")
-    ap.add_argument("--bag", type=int, default=BAG, help="models per stage, differing in their seed, averaged")
     ap.add_argument("--seed", type=int, default=0)
 
 
