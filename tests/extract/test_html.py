@@ -165,13 +165,13 @@ def test_nesting_estimate_ignores_void_and_optional_end_tags() -> None:
 
 
 def test_timeout_rejects_slow_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slow(html: str, model_file: object = None, cleaner: object = None) -> tuple:
+    def slow(html: str, cleaner: object, model_file: object = None) -> tuple:
         end = time.monotonic() + 5
         while time.monotonic() < end:  # pure-Python busy work, interruptible
             pass
         return None, ["never"], ["never"], {}
 
-    monkeypatch.setattr(H, "extract_main_lines", slow)
+    monkeypatch.setattr(H, "extract_joint", slow)
     started = time.monotonic()
     doc = run(ARTICLE, timeout_s=0.2)
     assert doc.drop is not None and doc.drop.reason == "timeout"

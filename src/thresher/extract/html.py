@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from thresher.document import Document
-from thresher.extract.joint import HTML_WEIGHT, check_weight
+from thresher.extract.joint import HTML_WEIGHT, check_weight, extract_joint
 from thresher.extract.lines import LineCleaner, count_removals
 from thresher.steps.base import Batch, Step, register
 
@@ -168,25 +168,6 @@ def nesting_depth(html: str, stop_at: int) -> int:
 _WS_RE = re.compile(r"\s+")
 
 
-# -- the thresher backend ----------------------------------------------------------------------------
-
-
-def extract_main_lines(
-    html: str, cleaner: Any, model_file: str | None = None
-) -> tuple[str | None, list[str], list[str], dict[int, str]]:
-    """The ``thresher`` backend: the page title (or None), the main-content lines of ``html``, all its
-    rendered lines and the reason each removed one went (by index in the rendered lines).
-
-    Rendering: :func:`thresher.extract.html_render.render`; line model and weights:
-    :mod:`thresher.extract.html_model` (``model_file`` overrides the shipped weights); joint decision
-    with the text cleaner ``cleaner`` (a :class:`thresher.extract.lines.LineCleaner`):
-    :mod:`thresher.extract.joint`.
-    """
-    from thresher.extract.joint import extract_joint
-
-    return extract_joint(html, cleaner, model_file)
-
-
 # -- backends ----------------------------------------------------------------------------------------
 
 
@@ -293,7 +274,7 @@ class ExtractHtml(Step):
         if self.backend == "thresher":
             if self._cleaner is None:
                 self._cleaner = LineCleaner(keep_title=False, html_weight=self.html_weight)
-            return extract_main_lines(html, cleaner=self._cleaner)
+            return extract_joint(html, self._cleaner)
         if self.backend == "resiliparse":
             return (*_extract_resiliparse(html), [], {})
         return (*_extract_trafilatura(html, self.favor_precision), [], {})
