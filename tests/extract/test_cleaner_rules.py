@@ -7,7 +7,7 @@ import numpy as np
 
 from thresher.document import Document
 from thresher.extract.cleaner.features import line_features
-from thresher.extract.lines import CleanLines, LineCleaner
+from thresher.extract.lines import CleanLines, LineCleaner, _word_ids
 
 STORY = [
     "The harbour authority confirmed on Tuesday that the old ferry pier will close at the end of the "
@@ -233,6 +233,21 @@ def test_a_hidden_one_line_copy_of_the_story_below_it_is_a_repeated_copy() -> No
     longer = copy + " " + copy.replace("ferry", "bridge").replace("harbour", "county").replace("quay", "road")
     lines = [*STORY, longer]
     assert not LineCleaner._copies(lines, np.ones(len(lines), bool)).any()
+
+
+def test_copies_are_found_the_same_way_on_pages_with_very_long_words() -> None:
+    # a word over 64 characters (a base64 blob in a kept line) switches the word numbering from a
+    # numpy string sort to a dict; the verdicts must not change
+    blob = "QUJD" * 40
+    copy = " ".join(STORY)
+    lines = [*STORY, copy, f"The attachment {blob} was sent with the notice to every resident of the town."]
+    keep = np.ones(len(lines), bool)
+    assert np.flatnonzero(LineCleaner._copies(lines, keep)).tolist() == [len(STORY)]
+    assert np.flatnonzero(LineCleaner._copies(lines[:-1], keep[:-1])).tolist() == [len(STORY)]
+    ids, n = _word_ids([["a", "b"], ["b", blob, "a"]])
+    assert n == 3 and ids[0] == ids[4] and ids[1] == ids[2] and len(set(ids.tolist())) == 3
+    ids_short, n_short = _word_ids([["a", "b"], ["b", "c", "a"]])
+    assert n_short == 3 and (ids_short == ids_short[[0, 1, 1, 3, 0]]).all()
 
 
 def test_only_kept_sentence_length_lines_repeating_kept_text_are_copies() -> None:

@@ -45,6 +45,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,8 @@ _LIST_MIN_P = 0.3
 _COPY_MIN_WORDS = 16
 _COPY_SHARE = 0.95
 _COPY_GRAM = 4
+#: longest word numbered through a numpy string array in ``_word_ids`` (wider ones use a dict)
+_ID_MAX_CHARS = 64
 _WORD = re.compile(r"\w+")
 #: the separators whose presence makes up a list item's shape ("June 9 -- Arena, City")
 _LIST_SEPARATORS = (" -- ", " – ", " — ", " - ", ": ", "\t", ", ", " | ")
@@ -449,11 +452,10 @@ class LineCleaner:
         g = _COPY_GRAM
         if size.max(initial=0) < _COPY_MIN_WORDS:
             return out
-        vocab: dict[str, int] = {}
-        ids = np.fromiter((vocab.setdefault(w, len(vocab)) for ws in words for w in ws), np.int64, int(size.sum()))
+        ids, n_words = _word_ids(words)
         m = len(ids) - g + 1
         line_of = np.repeat(np.arange(len(kept)), size)
-        if len(vocab) < 1 << 16:  # four word numbers fit in one 64-bit key: a flat sort
+        if n_words < 1 << 16:  # four word numbers fit in one 64-bit key: a flat sort
             key = np.zeros(m, np.uint64)
             for k in range(g):
                 key = (key << np.uint64(16)) | ids[k : k + m].astype(np.uint64)
@@ -520,6 +522,20 @@ class LineCleaner:
                 out.append(i)
             break
         return out
+
+
+def _word_ids(words: list[list[str]]) -> tuple[np.ndarray, int]:
+    """Each word of ``words`` (flattened) numbered by its distinct value, and the number of distinct
+    values. Words are compared as numpy fixed-width strings (one C sort instead of a Python dict
+    lookup per word); a word longer than ``_ID_MAX_CHARS`` (a base64 blob) would make that array
+    wide, so such pages number their words with a dict."""
+    flat = list(chain.from_iterable(words))
+    if max(map(len, flat), default=0) <= _ID_MAX_CHARS:
+        uniq, ids = np.unique(np.array(flat, dtype=str), return_inverse=True)
+        return ids.ravel().astype(np.int64), len(uniq)
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in flat), np.int64, len(flat))
+    return ids, len(vocab)
 
 
 def _share_per_line(line: np.ndarray, hit: np.ndarray, n_lines: int) -> np.ndarray:
