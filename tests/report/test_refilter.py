@@ -122,6 +122,25 @@ def test_looser_early_filter_counts_undecidable_documents(base: Path) -> None:
     }
 
 
+def test_looser_repetition_thresholds_leave_unscored_ngrams_undecidable(base: Path) -> None:
+    # gopher_repetition stops scoring at its first failing rule: a document dropped for repeated
+    # lines has no n-gram signals, so once its lines pass it must be undecidable, never kept
+    params = ("dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac")
+    settings = [f"gopher_repetition.{p}=0.99" for p in params]
+    result = refilter(base / "run", settings=settings)
+    rerun = _rerun(base, "loose_repetition", settings)
+    original = _table_outcomes(base / "run")
+    decided = _decisions(result)
+    line_drops = {i for i, (_, step, reason) in original.items() if step == "gopher_repetition" and reason in params}
+    assert len(line_drops) >= 3
+    assert {i for i, outcome in decided.items() if outcome[0] is None} == line_drops
+    assert result.undecidable == {"gopher_repetition": len(line_drops)}
+    assert all(decided[i] == (None, None, "needs_rescoring:gopher_repetition") for i in line_drops)
+    assert {i: o for i, o in decided.items() if i not in line_drops} == {
+        i: o for i, o in rerun.items() if i not in line_drops
+    }
+
+
 def test_dedup_run_is_decided_up_to_dedup(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "in", copies=True)
     run([corpus], tmp_path / "run", parse_recipe(STAGED), workers=1)

@@ -28,12 +28,13 @@ move the list ratio across 0.3 (it only counts words), see the parity notes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any, Literal
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
+from thresher.steps.rules import Rule
 from thresher.text.lines import newline_lines, terminal_punctuation
 from thresher.text.ngrams import find_duplicates
 from thresher.text.words import word_count
@@ -125,20 +126,24 @@ class FineWebQuality(Filter):
             "list_ratio": newlines / n_words if n_words else 0.0,
         }
 
-    def keep(self, s: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
-        if not s.get("lines"):
-            return "empty", {"value": 0, "threshold": None}
+    def keep_rules(self) -> list[Rule]:
+        """FineWeb's thresholds in datatrove's order (``fineweb2024``: ``<=`` / ``>=`` where datatrove
+        0.10 has ``<`` / ``>``)."""
         inclusive = self.compat == "fineweb2024"
-        punct = s["line_punct_ratio"]
-        below = punct <= self.line_punct_thr if inclusive else punct < self.line_punct_thr
-        if below and not (punct == 0 and self.line_punct_exclude_zero):
-            return "line_punct_ratio", {"value": punct, "threshold": self.line_punct_thr}
-        short = s["short_line_ratio"]
-        if (short >= self.short_line_thr) if inclusive else (short > self.short_line_thr):
-            return "short_line_ratio", {"value": short, "threshold": self.short_line_thr}
-        dup = s["char_dup_ratio"]
-        if (dup >= self.char_duplicates_ratio) if inclusive else (dup > self.char_duplicates_ratio):
-            return "char_dup_ratio", {"value": dup, "threshold": self.char_duplicates_ratio}
-        if s["list_ratio"] > self.new_line_ratio:
-            return "list_ratio", {"value": s["list_ratio"], "threshold": self.new_line_ratio}
-        return None
+        punct_thr, short_thr, dup_thr = self.line_punct_thr, self.short_line_thr, self.char_duplicates_ratio
+        exclude_zero, list_thr = self.line_punct_exclude_zero, self.new_line_ratio
+
+        def punct_fails(v: Mapping[str, Any]) -> Any:
+            p = v["line_punct_ratio"]
+            below = (p <= punct_thr) if inclusive else (p < punct_thr)
+            return (below & (p != 0)) if exclude_zero else below
+
+        return [
+            Rule("empty", lambda v: v["lines"] == 0, "lines", None, defaults={"lines": 0}, shown_value=0),
+            Rule("line_punct_ratio", punct_fails, "line_punct_ratio", punct_thr),
+            Rule("short_line_ratio", (lambda v: v["short_line_ratio"] >= short_thr) if inclusive
+                 else (lambda v: v["short_line_ratio"] > short_thr), "short_line_ratio", short_thr),
+            Rule("char_dup_ratio", (lambda v: v["char_dup_ratio"] >= dup_thr) if inclusive
+                 else (lambda v: v["char_dup_ratio"] > dup_thr), "char_dup_ratio", dup_thr),
+            Rule("list_ratio", lambda v: v["list_ratio"] > list_thr, "list_ratio", list_thr),
+        ]

@@ -31,7 +31,7 @@ the ratio is 0 here and the document is judged on the other rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ import numpy as np
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
+from thresher.steps.rules import Rule
 from thresher.text.lines import punctuation_set, splitlines
 from thresher.text.vocab import doc_token_ids, vocabulary
 from thresher.text.words import words as doc_words
@@ -170,30 +171,41 @@ class GopherQuality(Filter):
     def _stop_bit(self, word: str) -> int:
         return self._stop_index.get(word, 0)
 
-    def keep(self, s: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
-        def fail(reason: str, key: str, threshold: float) -> tuple[str, dict[str, Any]]:
-            return reason, {"value": s[key], "threshold": threshold}
+    def keep_rules(self) -> list[Rule]:
+        """Gopher's thresholds in datatrove's order; a threshold of 0 or None turns its rule off."""
+        t = self
 
-        if self.min_doc_words and s["n_words"] < self.min_doc_words:
-            return fail("gopher_short_doc", "n_words", self.min_doc_words)
-        if self.max_doc_words and s["n_words"] > self.max_doc_words:
-            return fail("gopher_long_doc", "n_words", self.max_doc_words)
-        avg = s["avg_word_length"]
-        has_words = s["n_words"] > 0  # datatrove's mean of no words is NaN: both comparisons False
-        if self.min_avg_word_length and has_words and avg < self.min_avg_word_length:
-            return fail("gopher_below_avg_threshold", "avg_word_length", self.min_avg_word_length)
-        if self.max_avg_word_length and has_words and avg > self.max_avg_word_length:
-            return fail("gopher_above_avg_threshold", "avg_word_length", self.max_avg_word_length)
-        if self.max_symbol_word_ratio and s["hash_ratio"] > self.max_symbol_word_ratio:
-            return fail("gopher_too_many_hashes", "hash_ratio", self.max_symbol_word_ratio)
-        if self.max_symbol_word_ratio and s["ellipsis_ratio"] > self.max_symbol_word_ratio:
-            return fail("gopher_too_many_ellipsis", "ellipsis_ratio", self.max_symbol_word_ratio)
-        if self.max_bullet_lines_ratio and s["bullet_lines_ratio"] > self.max_bullet_lines_ratio:
-            return fail("gopher_too_many_bullets", "bullet_lines_ratio", self.max_bullet_lines_ratio)
-        if self.max_ellipsis_lines_ratio and s["ellipsis_lines_ratio"] > self.max_ellipsis_lines_ratio:
-            return fail("gopher_too_many_end_ellipsis", "ellipsis_lines_ratio", self.max_ellipsis_lines_ratio)
-        if self.max_non_alpha_words_ratio and s["alpha_words_ratio"] < self.max_non_alpha_words_ratio:
-            return fail("gopher_below_alpha_threshold", "alpha_words_ratio", self.max_non_alpha_words_ratio)
-        if self.min_stop_words and s["stop_words"] < self.min_stop_words:
-            return fail("gopher_enough_stop_words", "stop_words", self.min_stop_words)
-        return None
+        def above(signal: str, limit: float) -> Callable[[Mapping[str, Any]], Any]:
+            return lambda v: v[signal] > limit
+
+        def below(signal: str, limit: float) -> Callable[[Mapping[str, Any]], Any]:
+            return lambda v: v[signal] < limit
+
+        # datatrove's mean word length of no words is NaN: both comparisons are False
+        def avg_fails(limit: float, low: bool) -> Callable[[Mapping[str, Any]], Any]:
+            if low:
+                return lambda v: (v["n_words"] > 0) & (v["avg_word_length"] < limit)
+            return lambda v: (v["n_words"] > 0) & (v["avg_word_length"] > limit)
+
+        candidates = [
+            ("gopher_short_doc", "n_words", t.min_doc_words, below("n_words", t.min_doc_words or 0), ()),
+            ("gopher_long_doc", "n_words", t.max_doc_words, above("n_words", t.max_doc_words or 0), ()),
+            ("gopher_below_avg_threshold", "avg_word_length", t.min_avg_word_length,
+             avg_fails(t.min_avg_word_length or 0, True), ("n_words",)),
+            ("gopher_above_avg_threshold", "avg_word_length", t.max_avg_word_length,
+             avg_fails(t.max_avg_word_length or 0, False), ("n_words",)),
+            ("gopher_too_many_hashes", "hash_ratio", t.max_symbol_word_ratio,
+             above("hash_ratio", t.max_symbol_word_ratio or 0), ()),
+            ("gopher_too_many_ellipsis", "ellipsis_ratio", t.max_symbol_word_ratio,
+             above("ellipsis_ratio", t.max_symbol_word_ratio or 0), ()),
+            ("gopher_too_many_bullets", "bullet_lines_ratio", t.max_bullet_lines_ratio,
+             above("bullet_lines_ratio", t.max_bullet_lines_ratio or 0), ()),
+            ("gopher_too_many_end_ellipsis", "ellipsis_lines_ratio", t.max_ellipsis_lines_ratio,
+             above("ellipsis_lines_ratio", t.max_ellipsis_lines_ratio or 0), ()),
+            ("gopher_below_alpha_threshold", "alpha_words_ratio", t.max_non_alpha_words_ratio,
+             below("alpha_words_ratio", t.max_non_alpha_words_ratio or 0), ()),
+            ("gopher_enough_stop_words", "stop_words", t.min_stop_words,
+             below("stop_words", t.min_stop_words or 0), ()),
+        ]
+        return [Rule(reason, fails, signal, limit, reads)
+                for reason, signal, limit, fails, reads in candidates if limit]

@@ -27,11 +27,13 @@ are not computed (their signals are then absent from ``metadata["signals"]``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
+from thresher.steps.rules import Rule
 from thresher.text import ngrams
 from thresher.text.lines import line_runs, paragraphs
 from thresher.text.vocab import doc_token_ids, mix64, vocabulary
@@ -140,6 +142,9 @@ class GopherRepetition(Filter):
         )
         for n, chars in sorted(top.items()):
             signals[f"top_{n}_gram_char_frac"] = chars / n_chars
+        for n, _ in self.top_n_grams:
+            if n > len(ids):  # no n-gram at all: datatrove skips the rule (NaN fails no comparison)
+                signals[f"top_{n}_gram_char_frac"] = math.nan
         for n, chars in sorted(dup.items()):
             signals[f"dup_{n}_gram_char_frac"] = chars / n_chars
         return signals
@@ -147,23 +152,23 @@ class GopherRepetition(Filter):
     def _line_rule_fails(self, signals: dict[str, float], names: tuple[str, ...]) -> bool:
         return any(getattr(self, name) and signals[name] > getattr(self, name) for name in names)
 
-    def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
-        if not signals.get("n_chars"):
-            return "empty", {"value": 0, "threshold": None}
-        for reason, threshold in (
-            ("dup_para_frac", self.dup_para_frac),
-            ("dup_para_char_frac", self.dup_para_char_frac),
-            ("dup_line_frac", self.dup_line_frac),
-            ("dup_line_char_frac", self.dup_line_char_frac),
-        ):
-            if threshold and signals[reason] > threshold:
-                return reason, {"value": signals[reason], "threshold": threshold}
+    def keep_rules(self) -> list[Rule]:
+        """Gopher's repetition thresholds in datatrove's order. ``score`` stops at the first failing
+        rule, so a signal it did not compute makes a looser threshold undecidable (refilter reports
+        it); a ``top_n_gram`` signal of a document with fewer than n words is NaN and fails nothing."""
+        rules = [Rule("empty", lambda v: v["n_chars"] == 0, "n_chars", None, defaults={"n_chars": 0}, shown_value=0)]
+        for reason in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
+            threshold = getattr(self, reason)
+            if threshold:
+                rules.append(Rule(reason, _above(reason, threshold), reason, threshold))
         for n, frac in self.top_n_grams:
-            value = signals.get(f"top_{n}_gram_char_frac")
-            if value is not None and value > frac:
-                return f"top_{n}_gram", {"value": value, "threshold": frac}
+            name = f"top_{n}_gram_char_frac"
+            rules.append(Rule(f"top_{n}_gram", _above(name, frac), name, frac))
         for n, frac in self.dup_n_grams:
-            value = signals.get(f"dup_{n}_gram_char_frac", 0.0)
-            if value > frac:
-                return f"duplicated_{n}_n_grams", {"value": value, "threshold": frac}
-        return None
+            name = f"dup_{n}_gram_char_frac"
+            rules.append(Rule(f"duplicated_{n}_n_grams", _above(name, frac), name, frac))
+        return rules
+
+
+def _above(signal: str, threshold: float) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda v: v[signal] > threshold

@@ -30,8 +30,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from thresher.errors import UsageError
 from thresher.steps.base import Batch, Filter, register
+from thresher.steps.rules import Rule
 
 #: scores below this are not returned by the model and count as 0 (a keep threshold lower than
 #: this would be meaningless anyway: lid.176 spreads at least 1/176 over its labels).
@@ -183,20 +186,20 @@ class LanguageFilter(Filter):
         doc.metadata["language_score"] = signals["score"]
         return signals
 
-    def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
+    def keep_rules(self) -> list[Rule]:
+        """A document is kept when the score of a wanted language (``target_score``; of the top
+        language without ``languages``) is above ``min_score``; otherwise ``low_score`` when the top
+        language is a wanted one, ``other_language`` when it is not."""
         if self.label_only:
-            return None
+            return []
+        t = self.min_score
         if self.languages is None:
-            score = signals["score"]
-            if score > self.min_score:
-                return None
-            return "low_score", {"value": score, "threshold": self.min_score}
-        target = signals["target_score"]
-        if target > self.min_score:
-            return None
-        if target >= signals["score"]:  # the top language is a wanted one, but not confident enough
-            return "low_score", {"value": target, "threshold": self.min_score}
-        return "other_language", {"value": target, "threshold": self.min_score}
+            return [Rule("low_score", lambda v: np.logical_not(v["score"] > t), "score", t)]
+        return [
+            Rule("low_score", lambda v: np.logical_not(v["target_score"] > t) & (v["target_score"] >= v["score"]),
+                 "target_score", t, reads=("score",)),
+            Rule("other_language", lambda v: np.logical_not(v["target_score"] > t), "target_score", t),
+        ]
 
     def process(self, batch: Batch) -> Batch:
         for doc, probs in zip(batch, self.predict([doc.text for doc in batch])):

@@ -44,6 +44,7 @@ from typing import Any
 from thresher.document import Document
 from thresher.errors import UsageError
 from thresher.steps.base import Batch, Filter, register
+from thresher.steps.rules import Rule
 
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
@@ -279,15 +280,18 @@ class URLFilter(Filter):
                 found["banned_subword"] = hit
         return signals, found
 
-    def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
+    def keep_rules(self) -> list[Rule]:
+        """One rule per list, in ``RULES`` order: a listed domain, host or URL, or a banned word or
+        subword drops; soft-banned words drop from ``soft_word_threshold`` on. A signal that was not
+        computed (a document without URL) counts as 0."""
+        rules = []
         for reason, signal in self.RULES:
-            value = signals.get(signal, 0)
             if signal == "soft_words":
-                if value >= self.soft_word_threshold:
-                    return reason, {"value": value, "threshold": self.soft_word_threshold}
-            elif value:
-                return reason, {"value": value}
-        return None
+                t = self.soft_word_threshold
+                rules.append(Rule(reason, lambda v, t=t: v["soft_words"] >= t, signal, t, defaults={signal: 0}))
+            else:
+                rules.append(Rule(reason, lambda v, s=signal: v[s] != 0, signal, defaults={signal: 0}))
+        return rules
 
     def check(self, url: str | None) -> tuple[str, dict[str, Any]] | None:
         """``None`` to keep a document with this URL, else ``(reason, details)`` (details name the entry)."""

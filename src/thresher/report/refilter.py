@@ -3,8 +3,9 @@
 A filter is ``score`` (signals, costly, stored in the signal table) plus ``keep`` (thresholds,
 cheap). When a new recipe differs from the run's recipe only in parameters read by ``keep``
 (:attr:`thresher.steps.base.Filter.keep_params`), the new decisions follow from the stored signals:
-for each document, walk the steps in order and call the new ``keep`` of each filter on the
-document's stored signals.
+walk the steps in order and apply each filter's new thresholds to the documents still in play. A
+filter that lists its thresholds as rules (:mod:`thresher.steps.rules`, every built-in filter)
+decides a whole signal file at once with numpy; another filter's ``keep`` is called per document.
 
 What can be decided:
 
@@ -27,9 +28,11 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,6 +43,7 @@ from thresher.io.atomic import atomic_path
 from thresher.recipe import Recipe, load_recipe, parse_recipe
 from thresher.report.signals import signal_files
 from thresher.steps.base import CorpusStep, Filter, get_step_class, step_parameters
+from thresher.steps.rules import SignalColumns
 
 
 def _ngram_sizes(value: Any) -> list[int]:
@@ -277,41 +281,61 @@ def _build_filters(recipe: Recipe, first_corpus: int) -> dict[int, Filter]:
     return filters
 
 
-#: one document's new outcome: ("drop", step, reason), ("pass", None, None) or ("missing", step, None)
-Outcome = tuple[str, str | None, str | None]
+#: a document's new outcome (``_decide``): kept, dropped by a step, or undecidable at a step
+PASS, DROP, MISSING = 0, 1, 2
 
 
 def _decide(
     prefix: list[str],
     filters: dict[int, Filter],
-    step_columns: dict[int, list[tuple[str, list[Any]]]],
-    stops: list[int],
-    reasons: list[str | None],
-) -> list[Outcome]:
-    """Walk every document through the decided steps with ``filters``' keep (see the module docstring)."""
-    outcomes: list[Outcome] = []
-    for r, stop in enumerate(stops):
-        outcome: Outcome = ("pass", None, None)
-        for i, name in enumerate(prefix):
-            if i > stop:  # the document never reached this step: no signals for it
-                outcome = ("missing", name, None)
-                break
-            filt = filters.get(i)
-            if filt is not None:
-                signals = {key: values[r] for key, values in step_columns[i] if values[r] is not None}
-                try:
-                    decision = filt.keep(signals)
-                except (KeyError, TypeError):  # a signal the filter needs was never computed
-                    outcome = ("missing", name, None)
-                    break
-                if decision is not None:
-                    outcome = ("drop", name, decision[0])
-                    break
-            elif i == stop:  # not a filter: the run's outcome stands
-                outcome = ("drop", name, reasons[r])
-                break
-        outcomes.append(outcome)
-    return outcomes
+    columns: dict[int, SignalColumns],
+    stops: np.ndarray,
+    recorded: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk every document through the decided steps with ``filters``' rules, all documents of a
+    step at once (see the module docstring). ``stops``: the step each document stopped at in the
+    run (``len(prefix)``: passed them all); ``recorded``: the run's drop reasons. Returns per
+    document its outcome (``PASS``/``DROP``/``MISSING``), the index of the step that dropped it or
+    could not decide it (-1 when it passed), and the drop reason (None otherwise)."""
+    n = len(stops)
+    kind = np.full(n, PASS, np.int8)
+    step = np.full(n, -1, np.int64)
+    reason = np.full(n, None, object)
+    open_ = np.ones(n, bool)
+    for i in range(len(prefix)):
+        unreached = open_ & (stops < i)  # the document never reached this step: no signals for it
+        kind[unreached], step[unreached] = MISSING, i
+        open_ &= ~unreached
+        filt = filters.get(i)
+        if filt is not None:
+            rows = np.flatnonzero(open_)
+            reasons, missing = filt.keep_table(columns[i].take(rows))
+            why = np.array(reasons, dtype=object)
+            undecided = rows[missing]
+            kind[undecided], step[undecided] = MISSING, i
+            fails = np.not_equal(why, None) & ~missing
+            dropped = rows[fails]
+            kind[dropped], step[dropped], reason[dropped] = DROP, i, why[fails]
+            open_[undecided] = False
+            open_[dropped] = False
+        else:  # not a filter: the run's outcome stands
+            here = open_ & (stops == i)
+            kind[here], step[here], reason[here] = DROP, i, recorded[here]
+            open_ &= ~here
+    return kind, step, reason
+
+
+def _signal_columns(table: pa.Table, step: str) -> SignalColumns:
+    """The signals of ``step`` (columns ``step.*``) as float64 arrays with their null masks."""
+    head = f"{step}."
+    values: dict[str, np.ndarray] = {}
+    nulls: dict[str, np.ndarray] = {}
+    for name in table.column_names:
+        if name.startswith(head):
+            col = table.column(name)
+            nulls[name[len(head):]] = col.is_null().to_numpy(zero_copy_only=False)
+            values[name[len(head):]] = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return SignalColumns(table.num_rows, values, nulls)
 
 
 #: the columns of ``decisions.parquet``
@@ -381,55 +405,46 @@ def _refilter_part(
     reasons = table.column("reason").to_pylist()
     position = {name: i for i, name in enumerate(prefix)}
     # the last decided step each document reached in the run (len(prefix): passed them all)
-    stops = [position.get(step, len(prefix)) if step is not None else len(prefix) for step in dropped_by]
-    step_columns: dict[int, list[tuple[str, list[Any]]]] = {}
-    for i in new_filters:
-        head = f"{prefix[i]}."
-        step_columns[i] = [(c[len(head):], table.column(c).to_pylist()) for c in table.column_names
-                           if c.startswith(head)]
+    stops = np.fromiter((len(prefix) if s is None else position.get(s, len(prefix)) for s in dropped_by),
+                        np.int64, n)
+    recorded = np.array(reasons, dtype=object)
+    columns = {i: _signal_columns(table, prefix[i]) for i in new_filters}
 
+    decided = stops < len(prefix)
     passed_key = (PASSED, result.corpus_step or "")
-    for step, reason, stop in zip(dropped_by, reasons, stops, strict=True):
-        if stop < len(prefix):
-            result.before[(step, reason)] += 1  # type: ignore[index]
-        else:
-            result.before[passed_key] += 1
-            if step is not None:
-                result.dropped_later[step] += 1
+    result.before.update(zip(compress(dropped_by, decided), compress(reasons, decided)))  # type: ignore[arg-type]
+    result.before[passed_key] += int(n - decided.sum())
+    result.dropped_later.update(s for s, d in zip(dropped_by, decided) if not d and s is not None)
 
-    replay = _decide(prefix, old_filters, step_columns, stops, reasons)
-    wrong: Counter[str] = Counter()
-    for r, (kind, step, reason) in enumerate(replay):
-        recorded = ("drop", dropped_by[r], reasons[r]) if stops[r] < len(prefix) else ("pass", None, None)
-        if (kind, step, reason) != recorded:
-            wrong[str(step or dropped_by[r])] += 1
-    if wrong:
-        detail = ", ".join(f"{step}: {k:,} documents" for step, k in wrong.most_common())
+    kind, step, reason = _decide(prefix, old_filters, columns, stops, recorded)
+    names = np.array([*prefix, None], dtype=object)  # step -1 -> None
+    expected_kind = np.where(decided, DROP, PASS)
+    expected_step = np.where(decided, stops, -1)
+    expected_reason = np.where(decided, recorded, None)
+    wrong_rows = np.flatnonzero((kind != expected_kind) | (step != expected_step) | (reason != expected_reason))
+    if len(wrong_rows):
+        wrong = Counter(str(names[step[r]] or dropped_by[r]) for r in wrong_rows)
+        detail = ", ".join(f"{name}: {k:,} documents" for name, k in wrong.most_common())
         raise ThresherError(
             f"replaying the run's own thresholds on its signal table does not give the run's decisions ({detail} "
             f"in {part}): these steps decide on more than the signals they store, so refilter cannot be trusted; "
             "rerun instead"
         )
 
-    outcomes = replay if new_filters is old_filters else _decide(prefix, new_filters, step_columns, stops, reasons)
-    out_kept: list[bool | None] = [None] * n
-    out_step: list[str | None] = [None] * n
-    out_reason: list[str | None] = [None] * n
-    for r, (kind, step, reason) in enumerate(outcomes):
-        if kind == "missing":
-            result.undecidable[str(step)] += 1
-            out_reason[r] = f"{NEEDS_RESCORING}:{step}"
-        elif kind == "drop":
-            result.after[(str(step), str(reason))] += 1
-            out_kept[r], out_step[r], out_reason[r] = False, step, reason
-        else:
-            result.after[passed_key] += 1
-            out_kept[r] = True
+    if new_filters is not old_filters:
+        kind, step, reason = _decide(prefix, new_filters, columns, stops, recorded)
+    step_name = names[step]
+    drop, missing = kind == DROP, kind == MISSING
+    result.after.update(zip(step_name[drop].tolist(), reason[drop].astype(str).tolist()))
+    result.after[passed_key] += int((kind == PASS).sum())
+    result.undecidable.update(step_name[missing].astype(str).tolist())
+    out_kept = np.where(kind == PASS, True, np.where(drop, False, None))
+    out_reason = np.where(missing, np.char.add(f"{NEEDS_RESCORING}:", step_name.astype(str)).astype(object), reason)
     return pa.table(
         {
             "id": table.column("id").cast(pa.string()),
             "kept": pa.array(out_kept, pa.bool_()),
-            "dropped_by": pa.array(out_step, pa.string()),
+            "dropped_by": pa.array(np.where(drop, step_name, None), pa.string()),
             "reason": pa.array(out_reason, pa.string()),
         },
         schema=DECISIONS_SCHEMA,

@@ -29,14 +29,18 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from thresher.document import Document
+from thresher.steps.rules import Rule, SignalColumns, first_failure, first_failure_many
 
 Batch = list[Document]
+_UNBUILT = object()
 
 
 class Step(ABC):
@@ -72,7 +76,12 @@ class Step(ABC):
 
 
 class Filter(Step):
-    """A document filter with separate ``score`` (signals) and ``keep`` (thresholds) halves."""
+    """A document filter with separate ``score`` (signals) and ``keep`` (thresholds) halves.
+
+    A filter lists its thresholds as :class:`~thresher.steps.rules.Rule` objects in
+    :meth:`keep_rules`; :meth:`keep` (one document) and :meth:`keep_table` (a signal table, for
+    ``thresher refilter``) both follow from that list. A filter may instead override :meth:`keep`
+    alone; :meth:`keep_table` then calls it once per document."""
 
     #: constructor parameters read only by :meth:`keep` (thresholds): changing them changes no
     #: signal, so ``thresher refilter`` can re-decide from the signal table without rescoring.
@@ -82,9 +91,41 @@ class Filter(Step):
     def score(self, doc: Document) -> dict[str, float]:
         """Compute this filter's signals for one document."""
 
-    @abstractmethod
+    def keep_rules(self) -> Sequence[Rule] | None:
+        """This filter's thresholds as rules, tried in order (``None``: :meth:`keep` is written by hand)."""
+        return None
+
+    def _rules(self) -> Sequence[Rule] | None:
+        rules = self.__dict__.get("_keep_rules", _UNBUILT)
+        if rules is _UNBUILT:
+            rules = self.__dict__["_keep_rules"] = self.keep_rules()
+        return rules
+
     def keep(self, signals: dict[str, float]) -> tuple[str, dict[str, Any]] | None:
         """Return ``None`` to keep, or ``(reason, details)`` naming the rule and the value that failed."""
+        rules = self._rules()
+        if rules is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither keep_rules() nor keep()")
+        return first_failure(rules, signals)
+
+    def keep_table(self, columns: SignalColumns) -> tuple[list[str | None], np.ndarray]:
+        """:meth:`keep` for every row of ``columns``: the drop reason of each document (``None``: kept)
+        and a mask of the documents that cannot be decided (a signal a rule needs was not computed)."""
+        rules = self._rules()
+        if rules is None:
+            reasons: list[str | None] = []
+            missing = np.zeros(columns.n, bool)
+            for r in range(columns.n):
+                try:
+                    verdict = self.keep(columns.row(r))
+                except (KeyError, TypeError):  # a signal the filter needs was never computed
+                    missing[r] = True
+                    verdict = None
+                reasons.append(None if verdict is None else verdict[0])
+            return reasons, missing
+        failed, missing = first_failure_many(rules, columns)
+        names = np.array([None, *(rule.reason for rule in rules)], dtype=object)
+        return names[failed + 1].tolist(), missing
 
     def process(self, batch: Batch) -> Batch:
         for doc in batch:
@@ -95,6 +136,11 @@ class Filter(Step):
                 reason, details = verdict
                 doc.reject(self.name, reason, **details)
         return batch
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_keep_rules", None)  # rules hold lambdas; rebuilt on first use
+        return state
 
 
 @dataclass(frozen=True)
