@@ -59,7 +59,15 @@ def test_document_rules() -> None:
     assert run(C4Quality(min_num_sentences=4), "\n".join(GOOD[:4])).drop is None
     lorem = run(C4Quality(), "\n".join(GOOD + ["Lorem ipsum dolor sit amet."]))
     assert lorem.drop.reason == "lorem_ipsum"
+    assert lorem.drop.details == {"value": "Lorem ipsum dolor sit amet.", "threshold": None}
     assert lorem.text.startswith("The museum")  # a dropped page keeps its text
+    # the document rules are signals too, so refilter can replay them
+    assert lorem.metadata["signals"]["c4.lorem_ipsum"] == 1
+    assert lorem.metadata["signals"]["c4.curly_bracket"] == 0
+    few = run(C4Quality(), "\n".join(GOOD[:4])).drop
+    assert few.details == {"value": 4, "threshold": 5}
+    # with the sentence rule off, sentences are not counted (not 0: a later threshold cannot be judged)
+    assert "c4.sentences" not in run(C4Quality(min_num_sentences=-1), "\n".join(GOOD[:4])).metadata["signals"]
     assert run(C4Quality(), "\n".join(GOOD + ["Use the function f(x) { return x; }."])).drop.reason == "curly_bracket"
     # a curly bracket on a line that a line rule removed first does not drop the page
     assert run(C4Quality(), "\n".join(GOOD + ["{menu}"])).drop is None

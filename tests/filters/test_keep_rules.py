@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from thresher.filters.c4 import C4Quality
 from thresher.filters.fineweb import FineWebQuality
 from thresher.filters.gopher_quality import GopherQuality
 from thresher.filters.gopher_repetition import GopherRepetition
@@ -28,6 +29,8 @@ FILTERS: list[tuple[type[Filter], dict[str, Any]]] = [
     (LanguageFilter, {"languages": None}),
     (LanguageFilter, {"languages": ["en"], "label_only": True}),
     (URLFilter, {"soft_banned_words": ["casino", "poker"], "soft_word_threshold": 2}),
+    (C4Quality, {}),
+    (C4Quality, {"min_num_sentences": -1}),
 ]
 
 

@@ -141,6 +141,34 @@ def test_looser_repetition_thresholds_leave_unscored_ngrams_undecidable(base: Pa
     }
 
 
+def test_c4_sentence_threshold_is_refiltered(base: Path) -> None:
+    # c4 removes lines (a text edit) but decides drops on its signals: min_num_sentences is a threshold
+    recipe = FILTERS.replace("  - gopher_quality\n", "  - c4: {filter_no_terminal_punct: false}\n  - gopher_quality\n")
+    run([base / "in"], base / "c4run", parse_recipe(recipe), workers=1)
+    original = _table_outcomes(base / "c4run")
+    assert any(o[2] == "too_few_sentences" for o in original.values())
+    tighter = ["c4.min_num_sentences=9"]
+    result = refilter(base / "c4run", parse_recipe(recipe), tighter)
+    assert not result.undecidable
+    assert result.after[("c4", "too_few_sentences")] > result.before[("c4", "too_few_sentences")]
+    assert _decisions(result) == _rerun(base, "c4tight", tighter, recipe)
+    looser = ["c4.min_num_sentences=2"]
+    result = refilter(base / "c4run", parse_recipe(recipe), looser)
+    rerun = _rerun(base, "c4loose", looser, recipe)
+    decided = _decisions(result)
+    # documents c4 dropped for too few sentences now reach gopher_quality, which never scored them
+    undecided = {i for i, o in decided.items() if o[0] is None}
+    assert undecided == {i for i, o in original.items() if o[2] == "too_few_sentences"
+                         and rerun[i][1] not in ("c4",)}
+    assert result.undecidable == {"gopher_quality": len(undecided)} and undecided
+    assert {i: o for i, o in decided.items() if i not in undecided} == {
+        i: o for i, o in rerun.items() if i not in undecided
+    }
+    # a line rule changes the text: still refused
+    with pytest.raises(UsageError, match="c4.min_words_per_line"):
+        refilter(base / "c4run", parse_recipe(recipe), ["c4.min_words_per_line=5"])
+
+
 def test_dedup_run_is_decided_up_to_dedup(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "in", copies=True)
     run([corpus], tmp_path / "run", parse_recipe(STAGED), workers=1)

@@ -42,7 +42,8 @@ import numpy as np
 import xxhash
 
 from thresher.document import Document
-from thresher.steps.base import Batch, Step, register
+from thresher.steps.base import Batch, Filter, Step, register
+from thresher.steps.rules import Rule
 from thresher.text.lines import splitlines
 from thresher.text.spacy_en import (
     CLASS_OTHER_PUNCT,
@@ -97,10 +98,17 @@ _NO_SPACE_LANGUAGES = ("ja", "th", "zh")
 
 
 @register
-class C4Quality(Step):
-    """C4's line rules (remove lines) and document rules (drop documents)."""
+class C4Quality(Filter):
+    """C4's line rules (remove lines) and document rules (drop documents).
+
+    A filter that also edits the text: ``process`` removes the failing lines of the documents it
+    keeps. Its signals (``lines``, ``lines_removed``, ``sentences`` of the kept lines, and the
+    ``lorem_ipsum`` / ``curly_bracket`` flags of the document rules) decide the drops, so
+    ``min_num_sentences`` is a threshold ``thresher refilter`` can change; the line rules change the
+    text and need a rerun."""
 
     name = "c4"
+    keep_params = frozenset({"min_num_sentences"})
 
     def __init__(
         self,
@@ -132,9 +140,10 @@ class C4Quality(Step):
 
     def apply(
         self, doc: Document
-    ) -> tuple[list[str], dict[int, str], tuple[str, str] | None, int, int | None]:
-        """Run the rules: kept lines, removed line index -> rule, document verdict, sentence count,
-        and the number of words of the kept lines when they were split (to count sentences).
+    ) -> tuple[list[str], dict[int, str], tuple[str, str] | None, int | None, int | None]:
+        """Run the rules: kept lines, removed line index -> rule, document verdict, sentence count
+        (None when ``min_num_sentences`` is -1: not counted), and the number of words of the kept
+        lines when they were split (to count sentences).
 
         Rules are evaluated for all lines at once (numpy masks; substring rules only when the
         document's lower-cased text contains the substring at all), and sentences are counted on
@@ -211,7 +220,7 @@ class C4Quality(Step):
         kept_mask = status == _KEPT
         kept = [cur[i] for i in np.flatnonzero(kept_mask).tolist()]
         if self.min_num_sentences == -1:
-            return kept, removed, verdict, 0, None
+            return kept, removed, verdict, None, None
         n_sentences, n_words = self._sentences(doc, kept_mask, n_chunks, changed)
         return kept, removed, verdict, n_sentences, (None if verdict else n_words)
 
@@ -252,20 +261,49 @@ class C4Quality(Step):
                 n_words += len(ids)
         return n_sentences, n_words
 
+    def keep_rules(self) -> list[Rule]:
+        """The document rules in C4's order: a lorem-ipsum line, a curly bracket (each flagged
+        where its line rule is on), then fewer than ``min_num_sentences`` sentences (``-1``: off)."""
+        rules = [
+            Rule("lorem_ipsum", lambda v: v["lorem_ipsum"] != 0, "lorem_ipsum", None),
+            Rule("curly_bracket", lambda v: v["curly_bracket"] != 0, "curly_bracket", None),
+        ]
+        if self.min_num_sentences != -1:
+            limit = self.min_num_sentences
+            rules.append(Rule("too_few_sentences", lambda v: v["sentences"] < limit, "sentences", limit))
+        return rules
+
+    @staticmethod
+    def _signals(n_lines: int, removed: dict[int, str], verdict: tuple[str, str] | None,
+                 n_sentences: int | None) -> dict[str, float]:
+        reason = verdict[0] if verdict else None
+        signals: dict[str, float] = {
+            "lines": n_lines,
+            "lines_removed": len(removed),
+            "lorem_ipsum": int(reason == "lorem_ipsum"),
+            "curly_bracket": int(reason == "curly_bracket"),
+        }
+        if n_sentences is not None:
+            signals["sentences"] = n_sentences
+        return signals
+
+    def score(self, doc: Document) -> dict[str, float]:
+        """The signals of ``doc`` (the text is left as it is; :meth:`process` also removes lines)."""
+        _, removed, verdict, n_sentences, _ = self.apply(doc)
+        return self._signals(len(splitlines(doc)), removed, verdict, n_sentences)
+
     def process(self, batch: Batch) -> Batch:
         for doc in batch:
             lines = splitlines(doc)
             kept, removed, verdict, n_sentences, n_words = self.apply(doc)
-            doc.set_signals(
-                self.name,
-                {"lines": len(lines), "lines_removed": len(removed), "sentences": n_sentences},
-            )
-            if verdict is not None:
-                reason, line = verdict
-                doc.reject(self.name, reason, value=line, threshold=None)
-                continue
-            if n_sentences < self.min_num_sentences:
-                doc.reject(self.name, "too_few_sentences", value=n_sentences, threshold=self.min_num_sentences)
+            signals = self._signals(len(lines), removed, verdict, n_sentences)
+            doc.set_signals(self.name, signals)
+            failed = self.keep(signals)
+            if failed is not None:
+                reason, details = failed
+                if verdict is not None:  # a document rule: show the line that fired it
+                    details = {"value": verdict[1], "threshold": None}
+                doc.reject(self.name, reason, **details)
                 continue
             for rule in removed.values():
                 self.count(f"lines_removed_{rule}")

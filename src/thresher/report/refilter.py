@@ -15,7 +15,8 @@ What can be decided:
   signals for the later steps: it is reported as *undecidable: needs rescoring*, never silently
   kept or dropped;
 - a step that is not a filter (text editing, extraction) keeps its original outcome for the
-  documents that reached it.
+  documents that reached it. ``c4`` edits text but is a filter: its drops are decided from its
+  signals, and only ``min_num_sentences`` may change (its line rules change the text).
 
 Any other difference (steps added, removed or reordered, a parameter that changes signals or text,
 the reader, a changed filter after a corpus step) is refused with the list of differences: that
