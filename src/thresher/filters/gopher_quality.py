@@ -174,38 +174,34 @@ class GopherQuality(Filter):
     def keep_rules(self) -> list[Rule]:
         """Gopher's thresholds in datatrove's order; a threshold of 0 or None turns its rule off."""
         t = self
-
-        def above(signal: str, limit: float) -> Callable[[Mapping[str, Any]], Any]:
-            return lambda v: v[signal] > limit
-
-        def below(signal: str, limit: float) -> Callable[[Mapping[str, Any]], Any]:
-            return lambda v: v[signal] < limit
-
-        # datatrove's mean word length of no words is NaN: both comparisons are False
-        def avg_fails(limit: float, low: bool) -> Callable[[Mapping[str, Any]], Any]:
-            if low:
-                return lambda v: (v["n_words"] > 0) & (v["avg_word_length"] < limit)
-            return lambda v: (v["n_words"] > 0) & (v["avg_word_length"] > limit)
-
-        candidates = [
-            ("gopher_short_doc", "n_words", t.min_doc_words, below("n_words", t.min_doc_words or 0), ()),
-            ("gopher_long_doc", "n_words", t.max_doc_words, above("n_words", t.max_doc_words or 0), ()),
-            ("gopher_below_avg_threshold", "avg_word_length", t.min_avg_word_length,
-             avg_fails(t.min_avg_word_length or 0, True), ("n_words",)),
-            ("gopher_above_avg_threshold", "avg_word_length", t.max_avg_word_length,
-             avg_fails(t.max_avg_word_length or 0, False), ("n_words",)),
-            ("gopher_too_many_hashes", "hash_ratio", t.max_symbol_word_ratio,
-             above("hash_ratio", t.max_symbol_word_ratio or 0), ()),
-            ("gopher_too_many_ellipsis", "ellipsis_ratio", t.max_symbol_word_ratio,
-             above("ellipsis_ratio", t.max_symbol_word_ratio or 0), ()),
-            ("gopher_too_many_bullets", "bullet_lines_ratio", t.max_bullet_lines_ratio,
-             above("bullet_lines_ratio", t.max_bullet_lines_ratio or 0), ()),
-            ("gopher_too_many_end_ellipsis", "ellipsis_lines_ratio", t.max_ellipsis_lines_ratio,
-             above("ellipsis_lines_ratio", t.max_ellipsis_lines_ratio or 0), ()),
-            ("gopher_below_alpha_threshold", "alpha_words_ratio", t.max_non_alpha_words_ratio,
-             below("alpha_words_ratio", t.max_non_alpha_words_ratio or 0), ()),
-            ("gopher_enough_stop_words", "stop_words", t.min_stop_words,
-             below("stop_words", t.min_stop_words or 0), ()),
+        # (reason, signal, threshold, the signal must stay below it)
+        table = [
+            ("gopher_short_doc", "n_words", t.min_doc_words, False),
+            ("gopher_long_doc", "n_words", t.max_doc_words, True),
+            ("gopher_below_avg_threshold", "avg_word_length", t.min_avg_word_length, False),
+            ("gopher_above_avg_threshold", "avg_word_length", t.max_avg_word_length, True),
+            ("gopher_too_many_hashes", "hash_ratio", t.max_symbol_word_ratio, True),
+            ("gopher_too_many_ellipsis", "ellipsis_ratio", t.max_symbol_word_ratio, True),
+            ("gopher_too_many_bullets", "bullet_lines_ratio", t.max_bullet_lines_ratio, True),
+            ("gopher_too_many_end_ellipsis", "ellipsis_lines_ratio", t.max_ellipsis_lines_ratio, True),
+            ("gopher_below_alpha_threshold", "alpha_words_ratio", t.max_non_alpha_words_ratio, False),
+            ("gopher_enough_stop_words", "stop_words", t.min_stop_words, False),
         ]
-        return [Rule(reason, fails, signal, limit, reads)
-                for reason, signal, limit, fails, reads in candidates if limit]
+        rules = []
+        for reason, signal, limit, is_max in table:
+            if not limit:
+                continue
+            fails = _exceeds(signal, limit, is_max)
+            if signal == "avg_word_length":
+                # datatrove's mean word length of no words is NaN: both comparisons are False
+                rules.append(Rule(reason, lambda v, f=fails: (v["n_words"] > 0) & f(v), signal, limit, ("n_words",)))
+            else:
+                rules.append(Rule(reason, fails, signal, limit))
+        return rules
+
+
+def _exceeds(signal: str, limit: float, is_max: bool) -> Callable[[Mapping[str, Any]], Any]:
+    """The test of a maximum (``signal > limit``) or a minimum (``signal < limit``)."""
+    if is_max:
+        return lambda v: v[signal] > limit
+    return lambda v: v[signal] < limit
