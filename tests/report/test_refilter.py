@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -141,10 +142,19 @@ def test_looser_repetition_thresholds_leave_unscored_ngrams_undecidable(base: Pa
     }
 
 
-def test_c4_sentence_threshold_is_refiltered(base: Path) -> None:
+C4_RECIPE = FILTERS.replace("  - gopher_quality\n", "  - c4: {filter_no_terminal_punct: false}\n  - gopher_quality\n")
+
+
+@pytest.fixture(scope="module")
+def c4base(base: Path) -> Path:
+    """A finished run of the five filters with c4 before gopher_quality (in ``base / "c4run"``)."""
+    run([base / "in"], base / "c4run", parse_recipe(C4_RECIPE), workers=1)
+    return base
+
+
+def test_c4_sentence_threshold_is_refiltered(c4base: Path) -> None:
     # c4 removes lines (a text edit) but decides drops on its signals: min_num_sentences is a threshold
-    recipe = FILTERS.replace("  - gopher_quality\n", "  - c4: {filter_no_terminal_punct: false}\n  - gopher_quality\n")
-    run([base / "in"], base / "c4run", parse_recipe(recipe), workers=1)
+    base, recipe = c4base, C4_RECIPE
     original = _table_outcomes(base / "c4run")
     assert any(o[2] == "too_few_sentences" for o in original.values())
     tighter = ["c4.min_num_sentences=9"]
@@ -167,6 +177,20 @@ def test_c4_sentence_threshold_is_refiltered(base: Path) -> None:
     # a line rule changes the text: still refused
     with pytest.raises(UsageError, match="c4.min_words_per_line"):
         refilter(base / "c4run", parse_recipe(recipe), ["c4.min_words_per_line=5"])
+
+
+def test_a_table_without_a_filters_new_signals_still_refilters_the_other_steps(c4base: Path, tmp_path: Path) -> None:
+    # a run made before c4 stored its document-rule flags: other thresholds can still change (c4's
+    # outcome stands), c4's own threshold is refused with the missing column named
+    old = tmp_path / "old"
+    shutil.copytree(c4base / "c4run", old)
+    for path in (old / "signals").glob("part-*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["c4.lorem_ipsum", "c4.curly_bracket"]), path)
+    settings = ["gopher_quality.min_doc_words=80"]
+    assert _decisions(refilter(old, settings=settings)) == _decisions(refilter(c4base / "c4run", settings=settings))
+    with pytest.raises(ThresherError, match=r"no column c4\.lorem_ipsum, c4\.curly_bracket.*earlier Thresher"):
+        refilter(old, settings=["c4.min_num_sentences=3"])
 
 
 def test_dedup_run_is_decided_up_to_dedup(tmp_path: Path) -> None:

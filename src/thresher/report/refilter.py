@@ -270,11 +270,12 @@ def _check_finished(run_dir: Path) -> None:
     signal_files(run_dir)  # a finished run without a signal table: made before it existed
 
 
-def _build_filters(recipe: Recipe, first_corpus: int) -> dict[int, Filter]:
+def _build_filters(recipe: Recipe, first_corpus: int, names: set[str]) -> dict[int, Filter]:
+    """The filters named in ``names`` among the steps before the first corpus step, by position."""
     filters: dict[int, Filter] = {}
     for i, spec in enumerate(recipe.steps[:first_corpus]):
         cls = get_step_class(spec.name)
-        if issubclass(cls, Filter):
+        if spec.name in names and issubclass(cls, Filter):
             try:
                 filters[i] = cls(**spec.params)
             except (ValueError, TypeError, FileNotFoundError) as exc:
@@ -293,8 +294,9 @@ def _decide(
     stops: np.ndarray,
     recorded: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk every document through the decided steps with ``filters``' rules, all documents of a
-    step at once (see the module docstring). ``stops``: the step each document stopped at in the
+    """Walk every document through the decided steps, all documents of a step at once (see the
+    module docstring): ``filters`` (by position) decide with their rules, every other step keeps the
+    run's outcome. ``stops``: the step each document stopped at in the
     run (``len(prefix)``: passed them all); ``recorded``: the run's drop reasons. Returns per
     document its outcome (``PASS``/``DROP``/``MISSING``), the index of the step that dropped it or
     could not decide it (-1 when it passed), and the drop reason (None otherwise)."""
@@ -374,8 +376,11 @@ def refilter(
 
     prefix = [s.name for s in new.steps[:first_corpus]]
     corpus_step = new.steps[first_corpus].name if first_corpus < len(new.steps) else None
-    new_filters = _build_filters(new, first_corpus)
-    old_filters = _build_filters(old, first_corpus) if changes else new_filters
+    # only the filters whose thresholds changed are decided again: at every other step a document
+    # that reaches it reached it in the run too (else it is undecidable), so the run's outcome stands
+    changed = {c.step for c in changes}
+    new_filters = _build_filters(new, first_corpus, changed)
+    old_filters = _build_filters(old, first_corpus, changed) if changes else new_filters
     result = RefilterResult(run_dir, prefix, corpus_step, changes, 0)
     parts: list[pa.Table] = []
     with contextlib.ExitStack() as stack:
@@ -426,6 +431,14 @@ def _refilter_part(
     if len(wrong_rows):
         wrong = Counter(str(names[step[r]] or dropped_by[r]) for r in wrong_rows)
         detail = ", ".join(f"{name}: {k:,} documents" for name, k in wrong.most_common())
+        absent = [f"{prefix[i]}.{name}" for i, filt in old_filters.items() if prefix[i] in wrong
+                  for rule in (filt.keep_rules() or []) for name in rule.names
+                  if name not in columns[i].values and name not in rule.defaults]
+        if absent:
+            raise ThresherError(
+                f"the signal table has no column {', '.join(dict.fromkeys(absent))} ({detail} in {part}): the run "
+                "was made by an earlier Thresher version that did not store it; rerun to change these thresholds"
+            )
         raise ThresherError(
             f"replaying the run's own thresholds on its signal table does not give the run's decisions ({detail} "
             f"in {part}): these steps decide on more than the signals they store, so refilter cannot be trusted; "
