@@ -387,7 +387,11 @@ def refilter(
         tmp = stack.enter_context(atomic_path(Path(out) / "decisions.parquet")) if out is not None else None
         writer = stack.enter_context(pq.ParquetWriter(tmp, DECISIONS_SCHEMA, compression="zstd")) if tmp else None
         for path in signal_files(run_dir):
-            decisions = _refilter_part(pq.read_table(path), path.name, prefix, old_filters, new_filters, result)
+            # only the columns the decision reads: the signals of the filters decided again
+            heads = tuple(f"{prefix[i]}." for i in new_filters)
+            wanted = ["id", "dropped_by", "reason", *(c for c in pq.read_schema(path).names if c.startswith(heads))]
+            table = pq.read_table(path, columns=wanted)
+            decisions = _refilter_part(table, path.name, prefix, old_filters, new_filters, result)
             if writer is not None:
                 writer.write_table(decisions)
             if keep_decisions:
