@@ -296,10 +296,10 @@ def _decide(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Walk every document through the decided steps, all documents of a step at once (see the
     module docstring): ``filters`` (by position) decide with their rules, every other step keeps the
-    run's outcome. ``stops``: the step each document stopped at in the
-    run (``len(prefix)``: passed them all); ``recorded``: the run's drop reasons. Returns per
-    document its outcome (``PASS``/``DROP``/``MISSING``), the index of the step that dropped it or
-    could not decide it (-1 when it passed), and the drop reason (None otherwise)."""
+    run's outcome. ``stops``: the step each document stopped at in the run (``len(prefix)``: passed
+    them all); ``recorded``: the run's drop reasons. Returns per document its outcome
+    (``PASS``/``DROP``/``MISSING``), the index of the step that dropped it or could not decide it
+    (-1 when it passed), and the drop reason (None otherwise)."""
     n = len(stops)
     kind = np.full(n, PASS, np.int8)
     step = np.full(n, -1, np.int64)

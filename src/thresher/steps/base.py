@@ -96,6 +96,8 @@ class Filter(Step):
         return None
 
     def _rules(self) -> Sequence[Rule] | None:
+        """:meth:`keep_rules`, built at the first decision (thresholds are constructor parameters:
+        to decide with others, build another filter)."""
         rules = self.__dict__.get("_keep_rules", _UNBUILT)
         if rules is _UNBUILT:
             rules = self.__dict__["_keep_rules"] = self.keep_rules()
