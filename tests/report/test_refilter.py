@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -297,3 +298,16 @@ def test_refilter_streams_shard_by_shard_and_writes_nothing_on_refusal(base: Pat
     with pytest.raises(ThresherError, match=r"in part-\d+.*rerun instead"):
         refilter(tmp_path / "sneaky", settings=["test_refilter_sneaky.min_words=60"], out=tmp_path / "refused")
     assert not (tmp_path / "refused" / "decisions.parquet").exists()
+
+
+def test_codes_of_a_column_in_several_chunks_share_one_dictionary() -> None:
+    import pyarrow as pa
+
+    from thresher.report.refilter import _codes, _pair_counts
+
+    column = pa.chunked_array([["c4", None, "url_filter"], ["url_filter", "language", None, "c4"]])
+    codes, values = _codes(column)
+    decoded = [values[c] if c >= 0 else None for c in codes]
+    assert decoded == column.to_pylist()
+    assert _pair_counts(np.array([0, 1, 0, 0]), np.array([2, 0, 2, 1])) == {(0, 2): 2, (1, 0): 1, (0, 1): 1}
+    assert _pair_counts(np.array([], np.int64), np.array([], np.int64)) == {}

@@ -29,13 +29,13 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -312,8 +312,7 @@ def _decide(
         filt = filters.get(i)
         if filt is not None:
             rows = np.flatnonzero(open_)
-            reasons, missing = filt.keep_table(columns[i].take(rows))
-            why = np.array(reasons, dtype=object)
+            why, missing = filt.keep_table(columns[i].take(rows))
             undecided = rows[missing]
             kind[undecided], step[undecided] = MISSING, i
             fails = np.not_equal(why, None) & ~missing
@@ -411,20 +410,24 @@ def _refilter_part(
     """Replay and re-decide the rows of one signal file; counts go to ``result``; returns its decisions."""
     n = table.num_rows
     result.documents += n
-    dropped_by = table.column("dropped_by").to_pylist()
-    reasons = table.column("reason").to_pylist()
+    # the run's outcome as codes into the few distinct step names and reasons (no Python object per row)
+    step_code, step_values = _codes(table.column("dropped_by"))
+    reason_code, reason_values = _codes(table.column("reason"))
     position = {name: i for i, name in enumerate(prefix)}
     # the last decided step each document reached in the run (len(prefix): passed them all)
-    stops = np.fromiter((len(prefix) if s is None else position.get(s, len(prefix)) for s in dropped_by),
-                        np.int64, n)
-    recorded = np.array(reasons, dtype=object)
+    stop_of = np.array([position.get(v, len(prefix)) for v in step_values] + [len(prefix)], np.int64)
+    stops = stop_of[step_code]
+    recorded = np.array([*reason_values, None], dtype=object)[reason_code]
     columns = {i: _signal_columns(table, prefix[i]) for i in new_filters}
 
     decided = stops < len(prefix)
     passed_key = (PASSED, result.corpus_step or "")
-    result.before.update(zip(compress(dropped_by, decided), compress(reasons, decided)))  # type: ignore[arg-type]
+    for (s, r), k in _pair_counts(step_code[decided], reason_code[decided]).items():
+        result.before[(step_values[s], reason_values[r])] += k
     result.before[passed_key] += int(n - decided.sum())
-    result.dropped_later.update(s for s, d in zip(dropped_by, decided) if not d and s is not None)
+    later = ~decided & (step_code >= 0)
+    for (s, _), k in _pair_counts(step_code[later], np.zeros(int(later.sum()), np.int64)).items():
+        result.dropped_later[step_values[s]] += k
 
     kind, step, reason = _decide(prefix, old_filters, columns, stops, recorded)
     names = np.array([*prefix, None], dtype=object)  # step -1 -> None
@@ -433,7 +436,8 @@ def _refilter_part(
     expected_reason = np.where(decided, recorded, None)
     wrong_rows = np.flatnonzero((kind != expected_kind) | (step != expected_step) | (reason != expected_reason))
     if len(wrong_rows):
-        wrong = Counter(str(names[step[r]] or dropped_by[r]) for r in wrong_rows)
+        run_step = [*step_values, None]
+        wrong = Counter(str(names[step[r]] or run_step[step_code[r]]) for r in wrong_rows)
         detail = ", ".join(f"{name}: {k:,} documents" for name, k in wrong.most_common())
         absent = [f"{prefix[i]}.{name}" for i, filt in old_filters.items() if prefix[i] in wrong
                   for rule in (filt.keep_rules() or []) for name in rule.names
@@ -451,19 +455,45 @@ def _refilter_part(
 
     if new_filters is not old_filters:
         kind, step, reason = _decide(prefix, new_filters, columns, stops, recorded)
-    step_name = names[step]
     drop, missing = kind == DROP, kind == MISSING
-    result.after.update(zip(step_name[drop].tolist(), reason[drop].astype(str).tolist()))
+    reason_out = pa.array(reason, pa.string())
+    new_code, new_values = _codes(reason_out)
+    for (s, r), k in _pair_counts(step[drop], new_code[drop]).items():
+        result.after[(prefix[s], new_values[r])] += k
     result.after[passed_key] += int((kind == PASS).sum())
-    result.undecidable.update(step_name[missing].astype(str).tolist())
-    out_kept = np.where(kind == PASS, True, np.where(drop, False, None))
-    out_reason = np.where(missing, np.char.add(f"{NEEDS_RESCORING}:", step_name.astype(str)).astype(object), reason)
+    for (s, _), k in _pair_counts(step[missing], np.zeros(int(missing.sum()), np.int64)).items():
+        result.undecidable[prefix[s]] += k
+    rescoring = np.array([f"{NEEDS_RESCORING}:{name}" for name in prefix] + [None], dtype=object)
+    out_reason = np.where(missing, rescoring[step], reason)
+    out_step = np.where(drop, step, -1)
     return pa.table(
         {
             "id": table.column("id").cast(pa.string()),
-            "kept": pa.array(out_kept, pa.bool_()),
-            "dropped_by": pa.array(np.where(drop, step_name, None), pa.string()),
+            "kept": pa.array(np.where(missing, None, kind == PASS), pa.bool_()),
+            "dropped_by": pa.array(names[out_step], pa.string()),
             "reason": pa.array(out_reason, pa.string()),
         },
         schema=DECISIONS_SCHEMA,
     )
+
+
+def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
+    """Each row's index into the column's distinct values (-1 where null), and those values."""
+    encoded = pc.dictionary_encode(column)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries() if encoded.num_chunks > 1 else encoded
+        dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string())
+        indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
+    else:
+        dictionary, indices = encoded.dictionary, encoded.indices
+    codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, dictionary.to_pylist()
+
+
+def _pair_counts(a: np.ndarray, b: np.ndarray) -> dict[tuple[int, int], int]:
+    """How many times each pair ``(a[i], b[i])`` of non-negative codes occurs."""
+    if len(a) == 0:
+        return {}
+    width = int(b.max()) + 1
+    keys, counts = np.unique(a.astype(np.int64) * width + b, return_counts=True)
+    return {(int(k // width), int(k % width)): int(c) for k, c in zip(keys, counts, strict=True)}

@@ -110,9 +110,10 @@ class Filter(Step):
             raise NotImplementedError(f"{type(self).__name__} defines neither keep_rules() nor keep()")
         return first_failure(rules, signals)
 
-    def keep_table(self, columns: SignalColumns) -> tuple[list[str | None], np.ndarray]:
-        """:meth:`keep` for every row of ``columns``: the drop reason of each document (``None``: kept)
-        and a mask of the documents that cannot be decided (a signal a rule needs was not computed)."""
+    def keep_table(self, columns: SignalColumns) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`keep` for every row of ``columns``: the drop reason of each document (an object
+        array, ``None``: kept) and a mask of the documents that cannot be decided (a signal a rule
+        needs was not computed)."""
         rules = self._rules()
         if rules is None:
             reasons: list[str | None] = []
@@ -124,10 +125,10 @@ class Filter(Step):
                     missing[r] = True
                     verdict = None
                 reasons.append(None if verdict is None else verdict[0])
-            return reasons, missing
+            return np.array(reasons + [None], dtype=object)[:-1], missing  # [None]: never a 2-D array
         failed, missing = first_failure_many(rules, columns)
         names = np.array([None, *(rule.reason for rule in rules)], dtype=object)
-        return names[failed + 1].tolist(), missing
+        return names[failed + 1], missing
 
     def process(self, batch: Batch) -> Batch:
         for doc in batch:
