@@ -43,7 +43,7 @@ import xxhash
 
 from thresher.document import Document
 from thresher.steps.base import Batch, Filter, Step, register
-from thresher.steps.rules import Rule
+from thresher.steps.rules import Rule, below
 from thresher.text.lines import splitlines
 from thresher.text.spacy_en import (
     CLASS_OTHER_PUNCT,
@@ -270,7 +270,7 @@ class C4Quality(Filter):
         ]
         if self.min_num_sentences != -1:
             limit = self.min_num_sentences
-            rules.append(Rule("too_few_sentences", lambda v: v["sentences"] < limit, "sentences", limit))
+            rules.append(Rule("too_few_sentences", below("sentences", limit), "sentences", limit))
         return rules
 
     @staticmethod

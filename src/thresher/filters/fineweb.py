@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
-from thresher.steps.rules import Rule
+from thresher.steps.rules import Rule, above
 from thresher.text.lines import newline_lines, terminal_punctuation
 from thresher.text.ngrams import find_duplicates
 from thresher.text.words import word_count
@@ -141,9 +141,7 @@ class FineWebQuality(Filter):
         return [
             Rule("empty", lambda v: v["lines"] == 0, "lines", None, defaults={"lines": 0}, shown_value=0),
             Rule("line_punct_ratio", punct_fails, "line_punct_ratio", punct_thr),
-            Rule("short_line_ratio", (lambda v: v["short_line_ratio"] >= short_thr) if inclusive
-                 else (lambda v: v["short_line_ratio"] > short_thr), "short_line_ratio", short_thr),
-            Rule("char_dup_ratio", (lambda v: v["char_dup_ratio"] >= dup_thr) if inclusive
-                 else (lambda v: v["char_dup_ratio"] > dup_thr), "char_dup_ratio", dup_thr),
-            Rule("list_ratio", lambda v: v["list_ratio"] > list_thr, "list_ratio", list_thr),
+            Rule("short_line_ratio", above("short_line_ratio", short_thr, inclusive), "short_line_ratio", short_thr),
+            Rule("char_dup_ratio", above("char_dup_ratio", dup_thr, inclusive), "char_dup_ratio", dup_thr),
+            Rule("list_ratio", above("list_ratio", list_thr), "list_ratio", list_thr),
         ]

@@ -31,15 +31,15 @@ the ratio is 0 here and the document is judged on the other rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from itertools import repeat
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
-from thresher.steps.rules import Rule
+from thresher.steps.rules import Rule, above, below
 from thresher.text.lines import punctuation_set, splitlines
 from thresher.text.vocab import doc_token_ids, vocabulary
 from thresher.text.words import words as doc_words
@@ -191,17 +191,10 @@ class GopherQuality(Filter):
         for reason, signal, limit, is_max in table:
             if not limit:
                 continue
-            fails = _exceeds(signal, limit, is_max)
+            fails = above(signal, limit) if is_max else below(signal, limit)
             if signal == "avg_word_length":
                 # datatrove's mean word length of no words is NaN: both comparisons are False
                 rules.append(Rule(reason, lambda v, f=fails: (v["n_words"] > 0) & f(v), signal, limit, ("n_words",)))
             else:
                 rules.append(Rule(reason, fails, signal, limit))
         return rules
-
-
-def _exceeds(signal: str, limit: float, is_max: bool) -> Callable[[Mapping[str, Any]], Any]:
-    """The test of a maximum (``signal > limit``) or a minimum (``signal < limit``)."""
-    if is_max:
-        return lambda v: v[signal] > limit
-    return lambda v: v[signal] < limit

@@ -28,12 +28,11 @@ are not computed (their signals are then absent from ``metadata["signals"]``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from thresher.document import Document
 from thresher.steps.base import Filter, register
-from thresher.steps.rules import Rule
+from thresher.steps.rules import Rule, above
 from thresher.text import ngrams
 from thresher.text.lines import line_runs, paragraphs
 from thresher.text.vocab import doc_token_ids, mix64, vocabulary
@@ -160,15 +159,11 @@ class GopherRepetition(Filter):
         for reason in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
             threshold = getattr(self, reason)
             if threshold:
-                rules.append(Rule(reason, _above(reason, threshold), reason, threshold))
+                rules.append(Rule(reason, above(reason, threshold), reason, threshold))
         for n, frac in self.top_n_grams:
             name = f"top_{n}_gram_char_frac"
-            rules.append(Rule(f"top_{n}_gram", _above(name, frac), name, frac))
+            rules.append(Rule(f"top_{n}_gram", above(name, frac), name, frac))
         for n, frac in self.dup_n_grams:
             name = f"dup_{n}_gram_char_frac"
-            rules.append(Rule(f"duplicated_{n}_n_grams", _above(name, frac), name, frac))
+            rules.append(Rule(f"duplicated_{n}_n_grams", above(name, frac), name, frac))
         return rules
-
-
-def _above(signal: str, threshold: float) -> Callable[[Mapping[str, Any]], Any]:
-    return lambda v: v[signal] > threshold

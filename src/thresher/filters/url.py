@@ -44,7 +44,7 @@ from typing import Any
 from thresher.document import Document
 from thresher.errors import UsageError
 from thresher.steps.base import Batch, Filter, register
-from thresher.steps.rules import Rule
+from thresher.steps.rules import Rule, above
 
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
@@ -288,7 +288,7 @@ class URLFilter(Filter):
         for reason, signal in self.RULES:
             if signal == "soft_words":
                 t = self.soft_word_threshold
-                rules.append(Rule(reason, lambda v, t=t: v["soft_words"] >= t, signal, t, defaults={signal: 0}))
+                rules.append(Rule(reason, above(signal, t, inclusive=True), signal, t, defaults={signal: 0}))
             else:
                 rules.append(Rule(reason, lambda v, s=signal: v[s] != 0, signal, defaults={signal: 0}))
         return rules

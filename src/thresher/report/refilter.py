@@ -426,8 +426,8 @@ def _refilter_part(
         result.before[(step_values[s], reason_values[r])] += k
     result.before[passed_key] += int(n - decided.sum())
     later = ~decided & (step_code >= 0)
-    for (s, _), k in _pair_counts(step_code[later], np.zeros(int(later.sum()), np.int64)).items():
-        result.dropped_later[step_values[s]] += k
+    for s, k in zip(*np.unique(step_code[later], return_counts=True), strict=True):
+        result.dropped_later[step_values[s]] += int(k)
 
     kind, step, reason = _decide(prefix, old_filters, columns, stops, recorded)
     names = np.array([*prefix, None], dtype=object)  # step -1 -> None
@@ -461,8 +461,8 @@ def _refilter_part(
     for (s, r), k in _pair_counts(step[drop], new_code[drop]).items():
         result.after[(prefix[s], new_values[r])] += k
     result.after[passed_key] += int((kind == PASS).sum())
-    for (s, _), k in _pair_counts(step[missing], np.zeros(int(missing.sum()), np.int64)).items():
-        result.undecidable[prefix[s]] += k
+    for s, k in zip(*np.unique(step[missing], return_counts=True), strict=True):
+        result.undecidable[prefix[s]] += int(k)
     rescoring = np.array([f"{NEEDS_RESCORING}:{name}" for name in prefix] + [None], dtype=object)
     out_reason = np.where(missing, rescoring[step], reason)
     out_step = np.where(drop, step, -1)

@@ -116,7 +116,7 @@ class Filter(Step):
         needs was not computed)."""
         rules = self._rules()
         if rules is None:
-            reasons: list[str | None] = []
+            reasons = np.full(columns.n, None, object)
             missing = np.zeros(columns.n, bool)
             for r in range(columns.n):
                 try:
@@ -124,8 +124,9 @@ class Filter(Step):
                 except (KeyError, TypeError):  # a signal the filter needs was never computed
                     missing[r] = True
                     verdict = None
-                reasons.append(None if verdict is None else verdict[0])
-            return np.array(reasons + [None], dtype=object)[:-1], missing  # [None]: never a 2-D array
+                if verdict is not None:
+                    reasons[r] = verdict[0]
+            return reasons, missing
         failed, missing = first_failure_many(rules, columns)
         names = np.array([None, *(rule.reason for rule in rules)], dtype=object)
         return names[failed + 1], missing

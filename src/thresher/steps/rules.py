@@ -63,6 +63,20 @@ class Rule:
         return out
 
 
+def above(signal: str, limit: float, inclusive: bool = False) -> Callable[[Mapping[str, Any]], Any]:
+    """The test of a maximum: ``signal > limit`` (``>=`` when ``inclusive``)."""
+    if inclusive:
+        return lambda v: v[signal] >= limit
+    return lambda v: v[signal] > limit
+
+
+def below(signal: str, limit: float, inclusive: bool = False) -> Callable[[Mapping[str, Any]], Any]:
+    """The test of a minimum: ``signal < limit`` (``<=`` when ``inclusive``)."""
+    if inclusive:
+        return lambda v: v[signal] <= limit
+    return lambda v: v[signal] < limit
+
+
 def first_failure(rules: Sequence[Rule], signals: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """``None`` when the document with ``signals`` passes every rule, else the first failing rule's
     ``(reason, details)``. Raises ``KeyError`` naming a signal a rule needs that was not computed."""
